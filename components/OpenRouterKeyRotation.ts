@@ -1,0 +1,105 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as time from "@pulumiverse/time";
+
+import { InfisicalSecretValue } from "../providers/InfisicalSecretValue";
+import { LimitReset, OpenRouterKey } from "../providers/OpenRouterKey";
+import {
+  createRotator,
+  credentialNamePrefix,
+  graceDuration,
+  InfisicalTargetArgs,
+  RotationScheduleArgs,
+  warnWhenOverdue,
+} from "./rotation";
+
+/** Name of the Infisical secret that holds AnythingLLM's OpenRouter API key. */
+export const openRouterSecretName = "OPENROUTER_API_KEY";
+
+/** Arguments of {@link OpenRouterKeyRotation}. */
+export interface OpenRouterKeyRotationArgs extends RotationScheduleArgs {
+  /** OpenRouter API base, e.g. `https://openrouter.ai/api/v1`. */
+  apiUrl: pulumi.Input<string>;
+  /** Spending cap of each new key in USD; no cap when unset. */
+  limit?: pulumi.Input<number>;
+  /** Period after which the cap resets; never when unset. */
+  limitReset?: pulumi.Input<LimitReset>;
+  /** Where the key is written. */
+  infisical: InfisicalTargetArgs;
+  /** Seconds between writing the new key and deleting the old one, 0 to 3600. */
+  gracePeriodSeconds: number;
+}
+
+/**
+ * The OpenRouter API key of AnythingLLM, rotated on a schedule: a new key is created and written
+ * to Infisical, the grace wait lets the operator sync it and restart the pods, and the old key is
+ * deleted at the end of the run, after all creates and updates.
+ */
+export class OpenRouterKeyRotation extends pulumi.ComponentResource {
+  /** Hash of the current key, its id in OpenRouter's management API. */
+  readonly keyHash: pulumi.Output<string>;
+  /** Name of the current key. */
+  readonly keyName: pulumi.Output<string>;
+  /** Creation time of the current key, as OpenRouter reports it. */
+  readonly createdAt: pulumi.Output<string>;
+  /** When the current rotation period began (RFC 3339). */
+  readonly lastRotated: pulumi.Output<string>;
+  /** When the next rotation is due (RFC 3339). */
+  readonly nextRotationDue: pulumi.Output<string>;
+
+  constructor(
+    name: string,
+    args: OpenRouterKeyRotationArgs,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super("anythingllm:rotation:OpenRouterKeyRotation", name, {}, opts);
+
+    const rotator = createRotator(`${name}-rotator`, args, this);
+    warnWhenOverdue(rotator, "OpenRouter API key", this);
+
+    const key = new OpenRouterKey(
+      `${name}-key`,
+      {
+        apiUrl: args.apiUrl,
+        namePrefix: credentialNamePrefix(name),
+        rotationTrigger: rotator.id,
+        limit: args.limit,
+        limitReset: args.limitReset,
+      },
+      { parent: this },
+    );
+
+    const secretValue = new InfisicalSecretValue(
+      `${name}-secret`,
+      {
+        apiUrl: args.infisical.apiUrl,
+        projectSlug: args.infisical.projectSlug,
+        environment: args.infisical.envSlug,
+        secretPath: args.infisical.secretsPath,
+        secretName: openRouterSecretName,
+        value: key.key,
+      },
+      { parent: this },
+    );
+
+    // Replaced with every new key, so its wait runs after the Infisical write and before the end
+    // of the run, when the replaced key is deleted.
+    new time.Sleep(
+      `${name}-grace`,
+      { createDuration: graceDuration(args.gracePeriodSeconds), triggers: { keyHash: key.hash } },
+      { parent: this, dependsOn: [secretValue] },
+    );
+
+    this.keyHash = key.hash;
+    this.keyName = key.keyName;
+    this.createdAt = key.createdAt;
+    this.lastRotated = rotator.rfc3339;
+    this.nextRotationDue = rotator.rotationRfc3339;
+    this.registerOutputs({
+      keyHash: this.keyHash,
+      keyName: this.keyName,
+      createdAt: this.createdAt,
+      lastRotated: this.lastRotated,
+      nextRotationDue: this.nextRotationDue,
+    });
+  }
+}

@@ -1,0 +1,6 @@
+export * from "./ClientSecretRotation";
+export * from "./InfisicalOperator";
+export * from "./JwtSecretRotation";
+export * from "./OpenRouterKeyRotation";
+export * from "./rotation";
+export * from "./SecretSync";
