@@ -1,0 +1,132 @@
+import * as pulumi from "@pulumi/pulumi";
+
+import {
+  ClientSecretRotation,
+  InfisicalOperator,
+  JwtSecretRotation,
+  OpenRouterKeyRotation,
+  SecretSync,
+} from "./components";
+import { verifyInfisicalScope } from "./config/infisicalScope";
+import { loadStackConfig, projectName, StackConfig } from "./config/stackConfig";
+import { storeProviderConfig } from "./providers/credentials";
+
+// NOTE: isConfigSecret is internal to @pulumi/pulumi (present in 3.276); without it the check
+// that a credential in the stack config is encrypted is skipped.
+const runtimeInternals = pulumi.runtime as { isConfigSecret?: (key: string) => boolean };
+
+/** Reads and validates the stack settings; throws one error listing every problem. */
+function readStackConfig(): StackConfig {
+  const config = new pulumi.Config(projectName);
+  const isConfigSecret = runtimeInternals.isConfigSecret;
+  return loadStackConfig((key) => config.get(key), {
+    isSecret: isConfigSecret ? (key) => isConfigSecret(`${projectName}:${key}`) : undefined,
+  });
+}
+
+/** Builds the rotation status stack output; no value in it is secret. */
+function rotationStatus(
+  openrouter: OpenRouterKeyRotation,
+  jwt: JwtSecretRotation,
+  clientSecret: ClientSecretRotation,
+) {
+  return {
+    openrouterApiKey: {
+      lastRotated: openrouter.lastRotated,
+      nextDue: openrouter.nextRotationDue,
+      keyHash: openrouter.keyHash,
+    },
+    jwtSecret: { lastRotated: jwt.lastRotated, nextDue: jwt.nextRotationDue },
+    operatorClientSecret: {
+      lastRotated: clientSecret.lastRotated,
+      nextDue: clientSecret.nextRotationDue,
+      clientSecretId: clientSecret.clientSecretId,
+    },
+  };
+}
+
+export = async () => {
+  const settings = readStackConfig();
+  if (settings.verifyScope) {
+    // The shared Infisical client reads the program's credentials from the stored stack config,
+    // as it does inside the dynamic providers.
+    storeProviderConfig({ get: (key) => pulumi.runtime.getConfig(key) });
+    await verifyInfisicalScope(settings);
+  }
+
+  const infisical = {
+    apiUrl: settings.infisicalApiUrl,
+    projectSlug: settings.projectSlug,
+    envSlug: settings.envSlug,
+    secretsPath: settings.secretsPath,
+  };
+
+  const operator = settings.installOperator
+    ? new InfisicalOperator("infisical-operator", {
+        namespace: settings.operatorNamespace,
+        chartVersion: settings.operatorChartVersion,
+        hostApi: settings.infisicalApiUrl,
+      })
+    : undefined;
+
+  const openrouter = new OpenRouterKeyRotation("openrouter-api-key", {
+    apiUrl: settings.openrouterApiUrl,
+    limit: settings.openrouterKeyLimit,
+    limitReset: settings.openrouterKeyLimitReset,
+    infisical,
+    rotationDays: settings.openrouterRotationDays,
+    rotateNow: settings.openrouterRotateNow,
+    gracePeriodSeconds: settings.gracePeriodSeconds,
+  });
+
+  const jwt = new JwtSecretRotation("jwt-secret", {
+    infisical,
+    rotationDays: settings.jwtRotationDays,
+    rotateNow: settings.jwtRotateNow,
+  });
+
+  // The client secret's grace wait must start after the credentials Secret holds the new secret,
+  // but that Secret is built by SecretSync from this rotation's output. The consumers are
+  // therefore passed as a promise and resolved once SecretSync exists.
+  let resolveConsumers: (consumers: pulumi.Resource[]) => void = () => undefined;
+  const consumers = new Promise<pulumi.Resource[]>((resolve) => (resolveConsumers = resolve));
+  const clientSecret = new ClientSecretRotation("operator-client-secret", {
+    apiUrl: settings.infisicalApiUrl,
+    identityId: settings.operatorIdentityId,
+    clientId: settings.operatorClientId,
+    rotationDays: settings.clientSecretRotationDays,
+    rotateNow: settings.clientSecretRotateNow,
+    gracePeriodSeconds: settings.gracePeriodSeconds,
+    consumers,
+  });
+
+  const sync = new SecretSync("anythingllm", {
+    namespace: settings.appNamespace,
+    authSecretName: settings.authSecretName,
+    managedSecretName: settings.managedSecretName,
+    clientId: settings.operatorClientId,
+    clientSecret: clientSecret.clientSecret,
+    hostApi: settings.infisicalApiUrl,
+    projectSlug: settings.projectSlug,
+    envSlug: settings.envSlug,
+    secretsPath: settings.secretsPath,
+    resyncInterval: settings.resyncInterval,
+    deploymentName: settings.deploymentName,
+    patchDeployment: settings.patchDeployment,
+    operatorRelease: operator?.release,
+  });
+  resolveConsumers([sync.authSecret]);
+
+  return {
+    appNamespace: sync.namespace,
+    authSecretName: sync.authSecretName,
+    managedSecretName: sync.managedSecretName,
+    infisicalSecretName: sync.infisicalSecretName,
+    ...(operator && {
+      operatorNamespace: operator.namespace,
+      operatorReleaseName: operator.releaseName,
+      operatorChartVersion: operator.chartVersion,
+    }),
+    rotation: rotationStatus(openrouter, jwt, clientSecret),
+  };
+};
