@@ -1,0 +1,56 @@
+// Child process that runs a dynamic provider from its serialized text, the way the Pulumi provider
+// host does: load the text with require-from-string, call `handler()`, call `configure` once with
+// the stack config, then run the methods the parent sends over IPC.
+//
+// Plain JavaScript on purpose: the child must not load ts-node, so the provider runs only from
+// its serialized text and cannot reach the TypeScript modules it came from.
+"use strict";
+
+const fs = require("node:fs");
+const requireFromString = require("require-from-string");
+const { Config } = require("@pulumi/pulumi/cmd/dynamic-provider/config");
+
+const projectName = "anythingllm-secrets";
+let provider;
+
+function errorReply(id, error) {
+  const message = error instanceof Error ? error.message : String(error);
+  const name = error instanceof Error ? error.name : "Error";
+  return { type: "result", id, ok: false, name, message };
+}
+
+async function initialize(message) {
+  const text = fs.readFileSync(message.providerFile, "utf8");
+  // The SDK's host passes no file name either, so `require` inside the provider resolves
+  // packages from the working directory.
+  provider = requireFromString(text).handler();
+  if (typeof provider.configure === "function") {
+    await provider.configure({ config: new Config(message.config, projectName) });
+  }
+}
+
+async function call(message) {
+  const method = provider[message.method];
+  if (typeof method !== "function") {
+    throw new Error(`the provider has no method ${message.method}`);
+  }
+  return method.apply(provider, message.args);
+}
+
+process.on("message", (message) => {
+  if (message.type === "init") {
+    initialize(message).then(
+      () => process.send({ type: "ready" }),
+      (error) => process.send(errorReply(undefined, error)),
+    );
+    return;
+  }
+  if (message.type === "call") {
+    call(message).then(
+      (value) => process.send({ type: "result", id: message.id, ok: true, value }),
+      (error) => process.send(errorReply(message.id, error)),
+    );
+  }
+});
+
+process.on("disconnect", () => process.exit(0));
