@@ -495,7 +495,8 @@ export function fakeOperator(kube: KubernetesFake, opts: FakeOperatorOptions): F
   };
 
   kube.onRequest((request) => {
-    if (stopped || request.method !== "GET" || request.status !== 200) {
+    // A 404 counts as a poll too, because a gate may start before the Secret exists.
+    if (stopped || request.method !== "GET" || request.status === 401) {
       return;
     }
     const secret = opts.managedSecret;

@@ -1,0 +1,569 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+import {
+  clusterSyncGateProvider,
+  ClusterSyncGateInputs,
+  ClusterSyncGateOutputs,
+  diffGate,
+  sha256Hex,
+} from "../../providers/ClusterSyncGate";
+import { clearProviderConfig } from "../../providers/credentials";
+import { clearKubernetesSettings } from "../../providers/kubernetesApi";
+import {
+  fakeOperator,
+  FakeOperator,
+  KubernetesFake,
+  startKubernetesFake,
+} from "../fakes/kubernetes";
+import { assertNoSecrets, fastHttpEnv, providerConfig, rejectionOf } from "../support/placeholders";
+import { SerializedProvider, startSerializedProvider } from "../support/serializedProvider";
+
+const namespace = "anything-llm";
+const secretName = "anythingllm-secrets";
+const deploymentName = "anythingllm";
+const oldKey = "sk-or-v1-OLD-PLACEHOLDER";
+const newKey = "sk-or-v1-NEW-PLACEHOLDER";
+const kubeToken = "kube-PLACEHOLDER-token";
+const pollEnv = { ...fastHttpEnv, ANYTHINGLLM_GATE_POLL_MS: "50" };
+
+function syncedValueInputs(
+  overrides: Partial<ClusterSyncGateInputs> = {},
+): Record<string, unknown> {
+  return {
+    trigger: "hash-new",
+    timeoutSeconds: 20,
+    syncedValue: {
+      namespace,
+      secretName,
+      secretKey: "OPENROUTER_API_KEY",
+      valueSha256: sha256Hex(newKey),
+    },
+    ...overrides,
+  };
+}
+
+function withDeployment(inputs: Record<string, unknown>): Record<string, unknown> {
+  const syncedValue = inputs.syncedValue as Record<string, unknown>;
+  return { ...inputs, syncedValue: { ...syncedValue, deploymentName } };
+}
+
+function operatorLoginInputs(): Record<string, unknown> {
+  return {
+    trigger: "csid-new",
+    operatorLogin: {
+      apiUrl: "http://127.0.0.1:9/api",
+      identityId: "0b8e2c1a-8d6f-4a57-9c3e-1f2a3b4c5d6e",
+      clientSecretId: "csid-new",
+      infisicalSecretNamespace: namespace,
+      infisicalSecretName: "anythingllm",
+    },
+  };
+}
+
+describe("ClusterSyncGate", () => {
+  describe("sha256Hex", () => {
+    it("returns the hex SHA-256 digest", () => {
+      const digest = sha256Hex("abc");
+
+      assert.equal(digest, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    });
+  });
+
+  describe("check", () => {
+    let gate: SerializedProvider;
+
+    before(async () => {
+      gate = await startSerializedProvider(clusterSyncGateProvider, { config: providerConfig });
+    });
+
+    after(async () => {
+      await gate.close();
+    });
+
+    it("accepts a syncedValue check", async () => {
+      const result = await gate.call("check", {}, syncedValueInputs());
+
+      assert.deepEqual(result.failures, []);
+    });
+
+    it("accepts an operatorLogin check", async () => {
+      const result = await gate.call("check", {}, operatorLoginInputs());
+
+      assert.deepEqual(result.failures, []);
+    });
+
+    it("defaults the timeout to 600 seconds", async () => {
+      const inputs = syncedValueInputs();
+      delete inputs.timeoutSeconds;
+
+      const result = await gate.call("check", {}, inputs);
+
+      assert.equal(result.inputs.timeoutSeconds, 600);
+    });
+
+    it("accepts unknown preview values", async () => {
+      const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+      const inputs = { ...syncedValueInputs(), trigger: unknown, syncedValue: unknown };
+
+      const result = await gate.call("check", {}, inputs);
+
+      assert.deepEqual(result.failures, []);
+    });
+
+    const syncedValue = syncedValueInputs().syncedValue as Record<string, unknown>;
+    const invalidCases: Array<[string, Record<string, unknown>, string]> = [
+      ["no check", { trigger: "t" }, "syncedValue"],
+      ["both checks", { ...syncedValueInputs(), ...operatorLoginInputs() }, "operatorLogin"],
+      ["empty trigger", syncedValueInputs({ trigger: "" }), "trigger"],
+      ["zero timeout", syncedValueInputs({ timeoutSeconds: 0 }), "timeoutSeconds"],
+      ["negative timeout", syncedValueInputs({ timeoutSeconds: -5 }), "timeoutSeconds"],
+      [
+        "short digest",
+        { ...syncedValueInputs(), syncedValue: { ...syncedValue, valueSha256: "abc123" } },
+        "syncedValue.valueSha256",
+      ],
+      [
+        "plain value as digest",
+        { ...syncedValueInputs(), syncedValue: { ...syncedValue, valueSha256: newKey } },
+        "syncedValue.valueSha256",
+      ],
+      [
+        "missing secret key",
+        { ...syncedValueInputs(), syncedValue: { ...syncedValue, secretKey: undefined } },
+        "syncedValue.secretKey",
+      ],
+      [
+        "extra value field",
+        { ...syncedValueInputs(), syncedValue: { ...syncedValue, value: newKey } },
+        "syncedValue.value",
+      ],
+      ["extra top-level input", { ...syncedValueInputs(), kubeconfig: "x" }, "kubeconfig"],
+      [
+        "invalid api URL",
+        {
+          ...operatorLoginInputs(),
+          operatorLogin: {
+            ...(operatorLoginInputs().operatorLogin as object),
+            apiUrl: "app.infisical.com",
+          },
+        },
+        "operatorLogin.apiUrl",
+      ],
+    ];
+    for (const [title, inputs, property] of invalidCases) {
+      it(`rejects ${title}`, async () => {
+        const result = await gate.call("check", {}, inputs);
+
+        const properties = result.failures.map((f: { property: string }) => f.property);
+        assert.ok(properties.includes(property), `failures: ${JSON.stringify(result.failures)}`);
+      });
+    }
+
+    it("keeps a rejected value out of its reason", async () => {
+      const inputs = {
+        ...syncedValueInputs(),
+        syncedValue: { ...syncedValue, valueSha256: newKey },
+      };
+
+      const result = await gate.call("check", {}, inputs);
+
+      assertNoSecrets(JSON.stringify(result.failures), [newKey], "check failures");
+    });
+  });
+
+  describe("diff", () => {
+    const olds = { ...syncedValueInputs(), __provider: "old text", confirmedAt: "t", polls: 3 };
+    const changedDigest = {
+      ...syncedValueInputs(),
+      syncedValue: {
+        ...(syncedValueInputs().syncedValue as object),
+        valueSha256: sha256Hex("other"),
+      },
+    };
+    const cases: Array<[string, Record<string, unknown>, boolean, string[]]> = [
+      ["no change", syncedValueInputs(), false, []],
+      ["a new provider text only", { ...syncedValueInputs(), __provider: "new text" }, false, []],
+      ["a new trigger", syncedValueInputs({ trigger: "hash-newer" }), true, ["trigger"]],
+      ["a new digest", changedDigest, true, ["syncedValue"]],
+      ["a new deployment", withDeployment(syncedValueInputs()), true, ["syncedValue"]],
+      ["a new context", syncedValueInputs({ kubeContext: "prod" }), true, ["kubeContext"]],
+      ["another check", operatorLoginInputs(), true, ["trigger", "syncedValue", "operatorLogin"]],
+      ["a new timeout", syncedValueInputs({ timeoutSeconds: 900 }), true, []],
+    ];
+    for (const [title, news, changes, replaces] of cases) {
+      it(`reports ${title}`, async () => {
+        const result = diffGate(olds, news);
+
+        assert.equal(result.changes, changes);
+        assert.deepEqual(result.replaces, replaces);
+      });
+    }
+
+    it("ignores key order", () => {
+      const reordered = { ...syncedValueInputs() };
+      const check = reordered.syncedValue as Record<string, unknown>;
+      reordered.syncedValue = Object.fromEntries(Object.entries(check).reverse());
+
+      const result = diffGate(olds, reordered);
+
+      assert.equal(result.changes, false);
+    });
+  });
+
+  describe("with a cluster", () => {
+    let kube: KubernetesFake;
+    let directory: string;
+    let kubeconfigFile: string;
+    let gate: SerializedProvider | undefined;
+    let operator: FakeOperator | undefined;
+
+    beforeEach(async () => {
+      kube = await startKubernetesFake({ token: kubeToken });
+      directory = fs.mkdtempSync(path.join(os.tmpdir(), "gate-test-"));
+      kubeconfigFile = kube.writeKubeconfig(directory);
+      kube.putSecret(
+        namespace,
+        secretName,
+        { OPENROUTER_API_KEY: oldKey, JWT_SECRET: "jwt-old" },
+        {
+          "secrets.infisical.com/version": 'W/"old"',
+        },
+      );
+    });
+
+    afterEach(async () => {
+      operator?.stop();
+      operator = undefined;
+      await gate?.close();
+      gate = undefined;
+      await kube.close();
+      fs.rmSync(directory, { recursive: true, force: true });
+    });
+
+    async function startGate(
+      config: Record<string, string> = { "kubernetes:kubeconfig": kubeconfigFile },
+      env: Record<string, string> = pollEnv,
+    ): Promise<SerializedProvider> {
+      gate = await startSerializedProvider(clusterSyncGateProvider, {
+        config: { ...providerConfig, ...config },
+        env,
+      });
+      return gate;
+    }
+
+    async function create(
+      provider: SerializedProvider,
+      inputs: Record<string, unknown>,
+    ): Promise<ClusterSyncGateOutputs> {
+      const checked = await provider.call("check", {}, inputs);
+      assert.deepEqual(checked.failures, []);
+      const result = await provider.call("create", checked.inputs);
+      return result.outs;
+    }
+
+    function secretGets(): number {
+      const secretPath = `/api/v1/namespaces/${namespace}/secrets/${secretName}`;
+      return kube.requests.filter((r) => r.method === "GET" && r.path === secretPath).length;
+    }
+
+    function startOperator(opts: Parameters<typeof fakeOperator>[1]): void {
+      operator = fakeOperator(kube, {
+        managedSecret: { namespace, name: secretName },
+        values: { OPENROUTER_API_KEY: newKey },
+        ...opts,
+      });
+    }
+
+    describe("syncedValue", () => {
+      it("returns on the first poll that sees the new value", async () => {
+        const provider = await startGate();
+        startOperator({ syncAfterPolls: 3 });
+
+        const outs = await create(provider, syncedValueInputs());
+
+        assert.equal(outs.polls, 4);
+        assert.equal(secretGets(), 4);
+        assert.ok(outs.waitedSeconds < 5, `waitedSeconds ${outs.waitedSeconds}`);
+      });
+
+      it("returns soon after a sync at one second", async () => {
+        const seen: boolean[] = [];
+        kube.onRequest((request) => {
+          if (request.path.endsWith(`/secrets/${secretName}`)) {
+            seen.push(kube.secretValues(namespace, secretName)?.OPENROUTER_API_KEY === newKey);
+          }
+        });
+        // The default first interval of one second is kept, as in a real run.
+        const provider = await startGate(undefined, fastHttpEnv);
+        startOperator({ syncAfterMs: 1000 });
+
+        const outs = await create(provider, syncedValueInputs());
+
+        assert.ok(outs.waitedSeconds < 5, `waitedSeconds ${outs.waitedSeconds}`);
+        assert.equal(seen.at(-1), true);
+        assert.equal(seen.filter((s) => s).length, 1);
+        assert.equal(outs.polls, seen.length);
+      });
+
+      it("waits for the rollout", async () => {
+        kube.putDeployment(namespace, deploymentName, 2, secretName);
+        const provider = await startGate();
+        startOperator({ syncAfterPolls: 1, deploymentName, rolloutAfterPolls: 2 });
+
+        const outs = await create(provider, withDeployment(syncedValueInputs()));
+
+        const deployment = kube.get("deployments", namespace, deploymentName)!;
+        assert.equal(deployment.status.updatedReplicas, 2);
+        assert.equal(deployment.status.observedGeneration, deployment.metadata.generation);
+        assert.equal(outs.polls, 4);
+      });
+
+      it("keeps polling while the Secret is missing", async () => {
+        kube.remove("secrets", namespace, secretName);
+        const provider = await startGate();
+        startOperator({ syncAfterPolls: 2 });
+
+        const outs = await create(provider, syncedValueInputs());
+
+        assert.equal(outs.polls, 3);
+        assert.equal(kube.requests[0].status, 404);
+        assert.equal(kube.requests[1].status, 404);
+      });
+
+      it("keeps polling through server errors", async () => {
+        kube.fail({ method: "GET", path: /\/secrets\//, status: 503, times: 2 });
+        const provider = await startGate();
+        startOperator({ syncAfterMs: 0 });
+
+        const outs = await create(provider, syncedValueInputs());
+
+        assert.equal(outs.polls, 3);
+      });
+
+      it("fails when the Secret never changes", async () => {
+        const provider = await startGate();
+        startOperator({ neverSyncs: true });
+
+        const error = await rejectionOf(create(provider, syncedValueInputs({ timeoutSeconds: 1 })));
+
+        assert.match(error.message, /^Timed out after 1 s \(\d+ polls\)/);
+        assert.match(error.message, /the Secret anything-llm\/anythingllm-secrets was not updated/);
+        assert.match(error.message, /Infisical operator is running/);
+      });
+
+      it("fails when the rollout stalls", async () => {
+        kube.putDeployment(namespace, deploymentName, 2, secretName);
+        const provider = await startGate();
+        startOperator({ syncAfterPolls: 1, deploymentName, rolloutStalls: true });
+
+        const inputs = withDeployment(syncedValueInputs({ timeoutSeconds: 1 }));
+        const error = await rejectionOf(create(provider, inputs));
+
+        assert.match(error.message, /^Timed out after 1 s/);
+        assert.match(
+          error.message,
+          /rollout of Deployment anything-llm\/anythingllm did not finish/,
+        );
+        assert.match(error.message, /\(1 of 2 replicas updated/);
+        assert.match(error.message, /kubectl rollout status deployment\/anythingllm/);
+      });
+
+      it("fails when the Deployment is not restarted", async () => {
+        kube.putDeployment(namespace, deploymentName, 2, secretName);
+        const provider = await startGate();
+        // The operator syncs the Secret but has no Deployment to restart.
+        startOperator({ syncAfterPolls: 1 });
+
+        const inputs = withDeployment(syncedValueInputs({ timeoutSeconds: 1 }));
+        const error = await rejectionOf(create(provider, inputs));
+
+        assert.match(error.message, /was not restarted with the new Secret/);
+        assert.match(error.message, /secrets\.infisical\.com\/auto-reload/);
+      });
+
+      it("fails at once when the token is rejected", async () => {
+        const otherConfig = kube.writeKubeconfig(fs.mkdtempSync(path.join(directory, "x")), {
+          token: "kube-PLACEHOLDER-wrong",
+        });
+        const provider = await startGate({ "kubernetes:kubeconfig": otherConfig });
+
+        const error = await rejectionOf(create(provider, syncedValueInputs()));
+
+        assert.match(error.message, /failed with status 401/);
+        assert.doesNotMatch(error.message, /Timed out/);
+        assertNoSecrets(error.message, ["kube-PLACEHOLDER-wrong", kubeToken], "the error");
+      });
+
+      it("keeps credentials out of outputs", async () => {
+        const provider = await startGate();
+        startOperator({ syncAfterPolls: 1 });
+
+        const outs = await create(provider, syncedValueInputs());
+
+        const text = JSON.stringify(outs);
+        assertNoSecrets(
+          text,
+          [newKey, oldKey, kubeToken, ...Object.values(providerConfig)],
+          "outputs",
+        );
+        assert.ok(!text.includes(kubeconfigFile), "outputs contain the kubeconfig path");
+        assert.equal(outs.syncedValue?.valueSha256, sha256Hex(newKey));
+      });
+
+      it("writes no credential to its output", async () => {
+        const provider = await startGate();
+        startOperator({ syncAfterPolls: 2 });
+
+        await create(provider, syncedValueInputs());
+
+        assertNoSecrets(provider.output(), [newKey, oldKey, kubeToken], "provider output");
+      });
+    });
+
+    describe("kubeconfig", () => {
+      beforeEach(() => {
+        kube.putSecret(namespace, secretName, { OPENROUTER_API_KEY: newKey });
+      });
+
+      it("reads inline kubeconfig content", async () => {
+        const provider = await startGate({ "kubernetes:kubeconfig": kube.kubeconfig() });
+
+        const outs = await create(provider, syncedValueInputs());
+
+        assert.equal(outs.polls, 1);
+      });
+
+      it("reads the KUBECONFIG environment variable", async () => {
+        const provider = await startGate({}, { ...pollEnv, KUBECONFIG: kubeconfigFile });
+
+        const outs = await create(provider, syncedValueInputs());
+
+        assert.equal(outs.polls, 1);
+      });
+
+      it("prefers kubeContext over the context setting", async () => {
+        const provider = await startGate({
+          "kubernetes:kubeconfig": kubeconfigFile,
+          "kubernetes:context": "missing",
+        });
+
+        const outs = await create(provider, syncedValueInputs({ kubeContext: "fake" }));
+
+        assert.equal(outs.polls, 1);
+      });
+
+      it("rejects an unknown context", async () => {
+        const provider = await startGate({
+          "kubernetes:kubeconfig": kubeconfigFile,
+          "kubernetes:context": "missing",
+        });
+
+        const error = await rejectionOf(create(provider, syncedValueInputs()));
+
+        assert.match(error.message, /context "missing" is not in the kubeconfig/);
+        assert.match(error.message, /contexts: fake/);
+      });
+
+      it("keeps invalid content out of the error", async () => {
+        const broken = `apiVersion: v1\nusers:\n - name: u\n   user: {token: ${kubeToken}\nx: [`;
+        const provider = await startGate({ "kubernetes:kubeconfig": broken });
+
+        const error = await rejectionOf(create(provider, syncedValueInputs()));
+
+        assert.match(error.message, /is invalid YAML at line \d+/);
+        assertNoSecrets(error.message, [kubeToken], "the error");
+      });
+
+      it("rejects a path that does not exist", async () => {
+        const missing = path.join(directory, "nothing");
+        const provider = await startGate({ "kubernetes:kubeconfig": missing });
+
+        const error = await rejectionOf(create(provider, syncedValueInputs()));
+
+        assert.match(error.message, /names no existing file/);
+      });
+
+      it("rejects a missing kubeconfig", async () => {
+        const provider = await startGate({}, { ...pollEnv, HOME: directory });
+
+        const error = await rejectionOf(create(provider, syncedValueInputs()));
+
+        assert.match(error.message, /No kubeconfig found/);
+        assert.doesNotMatch(error.message, /localhost:8080/);
+      });
+    });
+
+    describe("update, read and delete", () => {
+      it("keeps the confirmation on a new timeout", async () => {
+        const provider = await startGate();
+        const olds = {
+          ...syncedValueInputs(),
+          confirmedAt: "2026-01-01T00:00:00.000Z",
+          waitedSeconds: 2,
+          polls: 3,
+        };
+
+        const result = await provider.call(
+          "update",
+          "id-1",
+          olds,
+          syncedValueInputs({ timeoutSeconds: 900 }),
+        );
+
+        assert.equal(result.outs.timeoutSeconds, 900);
+        assert.equal(result.outs.confirmedAt, "2026-01-01T00:00:00.000Z");
+        assert.equal(result.outs.waitedSeconds, 2);
+        assert.equal(result.outs.polls, 3);
+        assert.equal(kube.requests.length, 0);
+      });
+
+      it("reads the props unchanged", async () => {
+        const provider = await startGate();
+        const props = { ...syncedValueInputs(), confirmedAt: "t", waitedSeconds: 1, polls: 1 };
+
+        const result = await provider.call("read", "id-1", props);
+
+        assert.deepEqual(result, { id: "id-1", props });
+        assert.equal(kube.requests.length, 0);
+      });
+
+      it("deletes without calling the cluster", async () => {
+        const provider = await startGate();
+
+        await provider.call("delete", "id-1", syncedValueInputs());
+
+        assert.equal(kube.requests.length, 0);
+      });
+    });
+  });
+
+  describe("serialized text", () => {
+    afterEach(() => {
+      clearProviderConfig();
+      clearKubernetesSettings();
+    });
+
+    it("contains no kubeconfig token", async () => {
+      const inline = `{"users":[{"name":"u","user":{"token":"${kubeToken}"}}]}`;
+      // Configured in this process too, so a captured config would appear in the text.
+      await clusterSyncGateProvider.configure!({
+        config: {
+          get: (key: string) => ({ ...providerConfig, "kubernetes:kubeconfig": inline })[key],
+          require: () => "",
+        },
+      } as never);
+      const gate = await startSerializedProvider(clusterSyncGateProvider, {
+        config: providerConfig,
+      });
+      await gate.close();
+
+      // The text holds the HTTP code, so the word Bearer is expected and only values are checked.
+      for (const secret of [kubeToken, ...Object.values(providerConfig)]) {
+        assert.ok(!gate.text.includes(secret), `the serialized text contains ${secret}`);
+      }
+    });
+  });
+});
