@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 
 import { FakeClock, FaultRule, FaultScript, RecordedRequest, parseJson } from "./faults";
 
-/** A request as a fake's handler sees it. */
+/** A request as passed to a fake's handler. */
 export interface FakeRequest {
   method: string;
   /** URL path without the query string, as sent (not decoded). */
@@ -16,7 +16,7 @@ export interface FakeRequest {
   rawBody: string;
 }
 
-/** An answer produced by a fake's handler or by a fault rule. */
+/** A response produced by a fake's handler or by a fault rule. */
 export interface FakeResponse {
   status: number;
   /** A string is sent as it is, anything else as JSON; undefined sends no body. */
@@ -28,7 +28,7 @@ export interface FakeResponse {
 
 /** What a fake supplies to {@link startFakeServer}. */
 export interface FakeServerOptions {
-  /** Answers a request that no fault rule intercepted. Runs synchronously, so state stays ordered. */
+  /** Handles a request that no fault rule intercepted. Runs synchronously, so state stays ordered. */
   handle(request: FakeRequest): FakeResponse;
   /** Standard error body of the API for a fault rule that gives a status but no body. */
   faultBody(status: number, headers: Record<string, string>): unknown;
@@ -102,7 +102,7 @@ async function serveRequest(
   try {
     rawBody = await readBody(req);
   } catch {
-    // The client aborted while sending; there is nobody left to answer.
+    // The client aborted while sending, so no response can be delivered.
     return;
   }
   const request = toFakeRequest(req, rawBody);
@@ -130,7 +130,7 @@ async function serveRequest(
   }
 }
 
-/** A rule that only delays lets the real handler answer afterwards. */
+/** Returns whether the rule only delays, so the real handler responds afterwards. */
 function isPassThrough(rule: FaultRule): boolean {
   const acts =
     rule.status !== undefined ||

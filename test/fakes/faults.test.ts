@@ -126,13 +126,13 @@ describe("fault rules", () => {
     assert.strictEqual(fake.allKeys().length, 0);
   });
 
-  it("delay and then answer normally", async () => {
+  it("delay and then respond normally", async () => {
     fake.fail({ path: keysPath, delayMs: 150 });
     const startedMs = Date.now();
 
     const response = await createKey();
 
-    assert.ok(Date.now() - startedMs >= 140, "the answer came before the delay");
+    assert.ok(Date.now() - startedMs >= 140, "the response came before the delay");
     assert.strictEqual(response.status, 201);
   });
 

@@ -1,8 +1,8 @@
 /**
  * Fault scripting, request recording and the controllable clock shared by the fake API servers.
  *
- * A fake answers every request in three steps: record it, apply the first scripted fault rule that
- * matches it (if any), then let the fake's own handler answer it.
+ * A fake handles every request in three steps: it records the request, applies the first scripted
+ * fault rule that matches it (if any), then lets its own handler send the response.
  */
 
 /** A scripted misbehaviour of a fake server, matched by method and URL path. */
@@ -13,7 +13,7 @@ export interface FaultRule {
   path: string | RegExp;
   /** Number of matching requests the rule applies to. Default 1; `Infinity` allowed. */
   times?: number;
-  /** Status to send instead of the real answer. With no `body`, the fake's standard error body. */
+  /** Status to send instead of the real response. With no `body`, the fake's standard error body. */
   status?: number;
   /** Body to send: a string is sent as it is, anything else as JSON. */
   body?: unknown;
@@ -25,11 +25,11 @@ export interface FaultRule {
   resetConnection?: boolean;
   /** Waits this long before handling or faulting the request. */
   delayMs?: number;
-  /** Never answers, so the client times out. `close()` ends the connection. */
+  /** Sends no response, so the client times out. `close()` ends the connection. */
   hang?: boolean;
   /**
    * Handles the request normally first, so state changes happen, then resets the connection
-   * (the default), hangs (`hang`) or sends `status` instead of the real answer.
+   * (the default), hangs (`hang`) or sends `status` instead of the real response.
    */
   afterProcessing?: boolean;
 }
@@ -50,7 +50,7 @@ export interface RecordedRequest {
 
 /**
  * Ordered list of fault rules. A request uses the first rule that matches and still has uses left,
- * so several rules for one path play out as a sequence (for example 429, 429, then the real answer).
+ * so several rules for one path play out as a sequence (for example 429, 429, then the real response).
  */
 export class FaultScript {
   private readonly entries: Array<{ rule: FaultRule; remaining: number }> = [];

@@ -82,7 +82,7 @@ describe("startInfisicalFake", () => {
       assert.strictEqual(fake.apiUrl, `${fake.url}/api`);
     });
 
-    it("answers an unknown route with Fastify's 404", async () => {
+    it("returns Fastify's 404 for unknown routes", async () => {
       const response = await call("GET", "/v1/nothing-here?x=1");
 
       assert.strictEqual(response.status, 404);
@@ -99,7 +99,7 @@ describe("startInfisicalFake", () => {
       "//api/v1/auth/universal-auth/login",
     ];
     for (const path of misspelledPaths) {
-      it(`answers 404 to a login at ${path}`, async () => {
+      it(`returns 404 to a login at ${path}`, async () => {
         const response = await send(`${fake.url}${path}`, {
           method: "POST",
           json: { clientId: writerClientId, clientSecret: writerSecret },
@@ -110,7 +110,7 @@ describe("startInfisicalFake", () => {
       });
     }
 
-    it("answers 404 to a known path with another method", async () => {
+    it("returns 404 for another method", async () => {
       const token = await tokenFor(writerClientId, writerSecret);
 
       const response = await call("PUT", "/v3/secrets/raw/A", { token, json: {} });
@@ -464,7 +464,7 @@ describe("startInfisicalFake", () => {
       assertError(response, 422, "ValidationFailure");
     });
 
-    it("answers 404 for an unknown identity", async () => {
+    it("returns 404 for an unknown identity", async () => {
       const unknownId = "6a1f0c3e-0000-4000-8000-0000000000ee";
 
       const response = await call(
@@ -538,7 +538,7 @@ describe("startInfisicalFake", () => {
         ["GET", ""],
         ["POST", "/revoke"],
       ]) {
-        it(`answers 404 to ${method} with ${description}`, async () => {
+        it(`returns 404 to ${method} with ${description}`, async () => {
           const response = await call(method, `${clientSecretsPath}/${secretId()}${suffix}`, {
             token: writerToken,
           });
@@ -589,7 +589,7 @@ describe("startInfisicalFake", () => {
       assert.strictEqual(typeof response.json.environments[2].id, "string");
     });
 
-    it("answers 404 for an unknown slug", async () => {
+    it("returns 404 for an unknown slug", async () => {
       const token = await tokenFor(readerClientId, readerSecret);
 
       const response = await call("GET", "/v2/workspace/other-proj", { token });

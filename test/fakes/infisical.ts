@@ -29,7 +29,7 @@ export interface InfisicalFakeOptions {
    * default. Default true.
    */
   lockout?: boolean;
-  /** Answers a create of an existing secret with the older text "Secret already exist". */
+  /** Rejects a create of an existing secret with the older text "Secret already exist". */
   legacyAlreadyExistMessage?: boolean;
 }
 
@@ -97,7 +97,7 @@ export interface InfisicalFake extends FakeServer {
   ): void;
   /** Copies of the secrets in one folder, sorted by name. */
   listSecrets(projectSlug: string, environment: string, path?: string): SecretRecord[];
-  /** Answers every request under `pathPrefix` with a 200 HTML page, like a web front end. */
+  /** Responds to every request under `pathPrefix` with a 200 HTML page, like a web front end. */
   serveHtmlAt(pathPrefix: string): void;
 }
 

@@ -24,7 +24,7 @@ export interface InfisicalContext {
   state: InfisicalState;
   /** Locks an identity's logins after repeated wrong secrets, as the real default does. */
   lockout: boolean;
-  /** Answers a create of an existing secret with the older text "Secret already exist". */
+  /** Rejects a create of an existing secret with the older text "Secret already exist". */
   legacyAlreadyExistMessage: boolean;
 }
 

@@ -15,7 +15,7 @@ export function newRequestId(): string {
   return `req-${[...bytes].map((byte) => alphanumerics[byte % alphanumerics.length]).join("")}`;
 }
 
-/** Builds the standard error answer `{reqId, statusCode, message, error}`. */
+/** Builds the standard error response `{reqId, statusCode, message, error}`. */
 export function apiError(
   status: number,
   error: string,
@@ -42,9 +42,11 @@ export function routeNotFound(method: string, url: string): FakeResponse {
   };
 }
 
-/** Builds the 403 that a CASL permission denial gives. */
+/** Builds the 403 of a CASL permission denial; `details` lists the rules a reader holds. */
 export function permissionDenied(action: string, subject: string): FakeResponse {
-  const details = [{ action: ["read"], inverted: false, subject: "secrets" }];
+  const details = [
+    { action: ["describeSecret", "readValue"], inverted: false, subject: "secrets" },
+  ];
   return apiError(
     403,
     "PermissionDenied",
@@ -240,7 +242,7 @@ function checkEnum(
   };
 }
 
-/** Builds the 422 answer for failed request validation. */
+/** Builds the 422 response for failed request validation. */
 export function validationFailure(issues: Issue[]): FakeResponse {
   return apiError(422, "ValidationFailure", issues);
 }

@@ -37,7 +37,7 @@ interface Route {
   method: string;
   pattern: RegExp;
   paramNames: string[];
-  /** Routes behind `verifyAuth` answer 401 "Token missing" without a token. */
+  /** Routes behind `verifyAuth` return 401 "Token missing" without a token. */
   requiresToken: boolean;
   handle: RouteHandler;
 }
@@ -109,8 +109,8 @@ function safeDecode(segment: string): string {
   }
 }
 
-// NOTE: how the backend's error handler shapes Fastify's own body-parser errors is unverified;
-// the fake sends them with the standard error body and Fastify's status and text.
+// NOTE: how the backend's error handler shapes Fastify's own body-parser errors is unverified.
+// The fake sends Fastify's status and text inside the standard error body.
 function parseBody(
   request: FakeRequest,
 ): { ok: true; body: unknown } | { ok: false; response: FakeResponse } {
@@ -140,7 +140,7 @@ function parseBody(
   return { ok: false, response: apiError(415, "Unsupported Media Type", message) };
 }
 
-/** Answers one request that no fault rule intercepted. */
+/** Handles one request that no fault rule intercepted. */
 export function handleRequest(
   context: InfisicalContext,
   htmlPrefixes: string[],
@@ -174,7 +174,7 @@ export function handleRequest(
   return withEtag(request, response);
 }
 
-/** Adds an ETag to every answer and turns a matching If-None-Match into 304, as @fastify/etag does. */
+/** Adds an ETag to every response and turns a matching If-None-Match into 304, as @fastify/etag does. */
 function withEtag(request: FakeRequest, response: FakeResponse): FakeResponse {
   if (response.body === undefined) {
     return response;

@@ -81,7 +81,7 @@ const nameRules: Record<string, FieldRule> = {
   GET: { type: "string", trim: true },
 };
 
-/** Result of one step of a route: a value, or the answer to send instead. */
+/** Result of one step of a route: a value, or the response to send instead. */
 export type Step<T> = { ok: true; value: T } | { ok: false; response: FakeResponse };
 
 /** Checks path parameters, body and query in Fastify's order and reports the first failure. */

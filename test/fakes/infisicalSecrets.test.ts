@@ -113,7 +113,7 @@ describe("startInfisicalFake secrets", () => {
       ["no project", {}],
     ];
     for (const [description, project] of wrongNames) {
-      it(`drops ${description} and answers 400`, async () => {
+      it(`drops ${description} and returns 400`, async () => {
         const response = await call("POST", secretPath("JWT_SECRET"), {
           json: { ...project, environment: "prod", secretValue: "jwt" },
         });
@@ -124,7 +124,7 @@ describe("startInfisicalFake secrets", () => {
       });
     }
 
-    it("answers 404 for an unknown project slug", async () => {
+    it("returns 404 for an unknown project slug", async () => {
       const response = await call("POST", secretPath("JWT_SECRET"), {
         json: { projectSlug: "other-proj", environment: "prod", secretValue: "jwt" },
       });
@@ -162,7 +162,7 @@ describe("startInfisicalFake secrets", () => {
       });
     }
 
-    it("answers 400 when the secret exists", async () => {
+    it("returns 400 when the secret exists", async () => {
       const response = await call("POST", secretPath("OPENROUTER_API_KEY"), {
         json: { projectSlug: "demo-proj", environment: "prod", secretValue: newValue },
       });
@@ -206,7 +206,7 @@ describe("startInfisicalFake secrets", () => {
   });
 
   describe("POST with the older message", () => {
-    it("answers 'Secret already exist'", async () => {
+    it("returns 'Secret already exist'", async () => {
       const legacy = await startInfisicalFake({ legacyAlreadyExistMessage: true });
       try {
         legacy.addProject({ id: projectId, slug: "demo-proj", environments: ["prod"] });
@@ -260,7 +260,7 @@ describe("startInfisicalFake secrets", () => {
       assert.strictEqual(storedValue(), oldValue);
     });
 
-    it("answers 404 for a missing secret", async () => {
+    it("returns 404 for a missing secret", async () => {
       const response = await call("PATCH", secretPath("JWT_SECRET"), {
         json: { projectSlug: "demo-proj", environment: "prod", secretValue: "v" },
       });
@@ -346,7 +346,7 @@ describe("startInfisicalFake secrets", () => {
       assert.strictEqual(storedValue(), undefined);
     });
 
-    it("answers 404 for a missing secret", async () => {
+    it("returns 404 for a missing secret", async () => {
       const response = await call("DELETE", secretPath("JWT_SECRET"), {
         json: { projectSlug: "demo-proj", environment: "prod" },
       });
@@ -410,7 +410,7 @@ describe("startInfisicalFake secrets", () => {
       assert.strictEqual(response.json.message, "You must provide projectSlug or workspaceId");
     });
 
-    it("answers 400 without an environment", async () => {
+    it("returns 400 without an environment", async () => {
       const response = await call(
         "GET",
         secretPath("OPENROUTER_API_KEY", "workspaceSlug=demo-proj"),
@@ -420,7 +420,7 @@ describe("startInfisicalFake secrets", () => {
       assert.strictEqual(response.json.message, "Missing environment");
     });
 
-    it("answers 404 for a missing secret", async () => {
+    it("returns 404 for a missing secret", async () => {
       const response = await call(
         "GET",
         secretPath("JWT_SECRET", "workspaceSlug=demo-proj&environment=prod"),
@@ -480,7 +480,7 @@ describe("startInfisicalFake secrets", () => {
       assert.strictEqual(response.status, 200);
     });
 
-    it("sends an ETag and answers a matching If-None-Match with 304", async () => {
+    it("sends an ETag and honours If-None-Match", async () => {
       const path = secretPath("OPENROUTER_API_KEY", "workspaceSlug=demo-proj&environment=prod");
       const first = await call("GET", path);
       const etag = first.headers.get("etag") ?? "";
@@ -532,7 +532,7 @@ describe("startInfisicalFake secrets", () => {
       assert.strictEqual(response.json.secrets[0].secretKey, "NESTED");
     });
 
-    it("answers 400 without a project or environment", async () => {
+    it("returns 400 without a project or environment", async () => {
       const noProject = await call("GET", "/v3/secrets/raw?environment=prod");
       const noEnvironment = await call("GET", "/v3/secrets/raw?workspaceSlug=demo-proj");
 

@@ -2,8 +2,8 @@
  * Secret routes of the Infisical fake (`/api/v3/secrets/raw[/{secretName}]`) and the project
  * lookup `GET /api/v2/workspace/{slug}`.
  *
- * The project is named differently per method: GET takes `workspaceId` or `workspaceSlug` in the
- * query, POST, PATCH and DELETE take `workspaceId` or `projectSlug` in the JSON body. Other names
+ * The project is named differently per method. GET takes `workspaceId` or `workspaceSlug` in the
+ * query. POST, PATCH and DELETE take `workspaceId` or `projectSlug` in the JSON body. Other names
  * are dropped without an error, as Zod does.
  */
 import type { FakeResponse } from "./fakeServer";
@@ -32,7 +32,7 @@ const folderErrors: Record<string, string> = {
   GET: "GetSecretByName",
 };
 
-// NOTE: the not-found text for an unknown `workspaceId` is unverified; the slug text is documented.
+// NOTE: the not-found text for an unknown `workspaceId` is unverified. The slug text is documented.
 function resolveProject(
   state: InfisicalState,
   workspaceId: string | undefined,
@@ -87,6 +87,7 @@ function toRawSecret(secret: SecretRecord, value = secret.value): Record<string,
   };
 }
 
+/** Builds a secret as the read routes return it, with the value hidden unless `viewValue`. */
 function toReadSecret(secret: SecretRecord, viewValue: boolean): Record<string, unknown> {
   return {
     ...toRawSecret(secret, viewValue ? secret.value : hiddenSecretValue),

@@ -146,7 +146,7 @@ describe("startOpenRouterFake", () => {
       ["GET", "/credits"],
     ];
     for (const [method, path] of managementRoutes) {
-      it(`answers 403 to an inference key on ${method} ${path}`, async () => {
+      it(`returns 403 to an inference key on ${method} ${path}`, async () => {
         const { key, hash } = fake.addInferenceKey("inference");
         const body = method === "GET" || method === "DELETE" ? undefined : { name: "renamed" };
 
@@ -380,7 +380,7 @@ describe("startOpenRouterFake", () => {
     ];
     for (const [description, hash] of unknownHashes) {
       for (const method of ["GET", "PATCH", "DELETE"]) {
-        it(`answers 404 to ${method} with ${description}`, async () => {
+        it(`returns 404 to ${method} with ${description}`, async () => {
           const body = method === "PATCH" ? { name: "x" } : undefined;
 
           const response = await asManager(method, `/keys/${hash}`, body);
@@ -491,7 +491,7 @@ describe("startOpenRouterFake", () => {
       assert.strictEqual(response.json.data.is_provisioning_key, true);
     });
 
-    it("answers the legacy /auth/key alias", async () => {
+    it("serves the legacy /auth/key alias", async () => {
       const response = await asManager("GET", "/auth/key");
 
       assert.strictEqual(response.status, 200);
@@ -543,7 +543,7 @@ describe("startOpenRouterFake", () => {
 });
 
 describe("startOpenRouterFake freshKeyUnauthorizedCount", () => {
-  it("answers 401 to the first GET /key calls of a new key", async () => {
+  it("rejects the first GET /key calls", async () => {
     const fake = await startOpenRouterFake({
       managementKeys: [managementKey],
       freshKeyUnauthorizedCount: 2,

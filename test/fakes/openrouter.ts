@@ -30,7 +30,7 @@ export interface OpenRouterFakeOptions {
   /** Management keys accepted on every route. Default: none; see `addManagementKey`. */
   managementKeys?: string[];
   /**
-   * Number of first `GET /key` calls that a key made through `POST /keys` answers with
+   * Number of first `GET /key` calls that a key made through `POST /keys` gets
    * 401 "No auth credentials found", as a key that has not propagated yet. Default 0.
    */
   freshKeyUnauthorizedCount?: number;
@@ -207,9 +207,10 @@ const allowedMethods: Record<Route["name"], string[]> = {
 function handleRequest(state: OpenRouterState, request: FakeRequest): FakeResponse {
   const route = routeOf(request.path);
   if (route === undefined || !allowedMethods[route.name].includes(request.method)) {
-    // NOTE: the real answer to an unknown route or method is unverified; the fake sends a JSON 404.
+    // NOTE: the real response to an unknown route or method is unverified. The fake sends a JSON 404.
     return errorResponse(404, "Not Found");
   }
+
   const caller = state.authenticate(request.headers.authorization);
   if (caller.kind === "rejected") {
     return caller.response;
@@ -220,14 +221,22 @@ function handleRequest(state: OpenRouterState, request: FakeRequest): FakeRespon
   if (caller.kind !== "management") {
     return errorResponse(403, errorMessages[403]);
   }
-  if (route.name === "credits") {
-    const totalUsage = [...state.keys.values()].reduce((sum, record) => sum + record.usage, 0);
-    return { status: 200, body: { data: { total_credits: 100, total_usage: totalUsage } } };
+
+  switch (route.name) {
+    case "credits": {
+      const totalUsage = [...state.keys.values()].reduce((sum, record) => sum + record.usage, 0);
+      return { status: 200, body: { data: { total_credits: 100, total_usage: totalUsage } } };
+    }
+    case "keys":
+      return request.method === "GET" ? listKeys(state, request) : createKey(state, request);
+    case "keyByHash":
+      return handleKeyByHash(state, route.hash, request);
   }
-  if (route.name === "keys") {
-    return request.method === "GET" ? listKeys(state, request) : createKey(state, request);
-  }
-  const record = hashPattern.test(route.hash) ? state.findLiveKey(route.hash) : undefined;
+}
+
+/** Serves GET, PATCH and DELETE of `/keys/{hash}`; anything but a live key's hash is unknown. */
+function handleKeyByHash(state: OpenRouterState, hash: string, request: FakeRequest): FakeResponse {
+  const record = hashPattern.test(hash) ? state.findLiveKey(hash) : undefined;
   if (record === undefined) {
     return errorResponse(404, errorMessages[404]);
   }
@@ -314,7 +323,7 @@ function updateKey(state: OpenRouterState, record: KeyRecord, request: FakeReque
 }
 
 // NOTE: whether the real API parses a body sent without `Content-Type: application/json` is
-// unverified; the fake requires the header, as the OpenAPI document declares only that type.
+// unverified. The fake requires the header because the OpenAPI document declares only that type.
 function readJsonBody(
   request: FakeRequest,
 ): { ok: true; value: unknown } | { ok: false; response: FakeResponse } {

@@ -173,7 +173,7 @@ export function isUuid(value: string): boolean {
   return uuidPattern.test(value);
 }
 
-// NOTE: the real API's answer to fields outside the OpenAPI schema is unverified. The fake
+// NOTE: the real API's response to fields outside the OpenAPI schema is unverified. The fake
 // rejects them, so a client that relies on a field being ignored (for example `label`) fails here.
 function unknownFieldIssues(body: Record<string, unknown>, known: string[]): string[] {
   return Object.keys(body)
