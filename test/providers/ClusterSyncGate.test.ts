@@ -10,15 +10,26 @@ import {
   diffGate,
   sha256Hex,
 } from "../../providers/ClusterSyncGate";
+import { rolloutObservation } from "../../providers/clusterObservations";
 import { clearProviderConfig } from "../../providers/credentials";
 import { clearKubernetesSettings } from "../../providers/kubernetesApi";
+import { InfisicalFake, startInfisicalFake } from "../fakes/infisical";
 import {
   fakeOperator,
   FakeOperator,
   KubernetesFake,
+  setCondition,
   startKubernetesFake,
 } from "../fakes/kubernetes";
-import { assertNoSecrets, fastHttpEnv, providerConfig, rejectionOf } from "../support/placeholders";
+import {
+  assertNoSecrets,
+  fastHttpEnv,
+  oldOperatorClientSecret,
+  programClientId,
+  programClientSecret,
+  providerConfig,
+  rejectionOf,
+} from "../support/placeholders";
 import { SerializedProvider, startSerializedProvider } from "../support/serializedProvider";
 
 const namespace = "anything-llm";
@@ -27,6 +38,13 @@ const deploymentName = "anythingllm";
 const oldKey = "sk-or-v1-OLD-PLACEHOLDER";
 const newKey = "sk-or-v1-NEW-PLACEHOLDER";
 const kubeToken = "kube-PLACEHOLDER-token";
+const newOperatorClientSecret = "cs-NEW-PLACEHOLDER";
+const programIdentityId = "7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
+const operatorIdentityId = "0b8e2c1a-8d6f-4a57-9c3e-1f2a3b4c5d6e";
+const operatorClientId = "3f9e8d7c-6b5a-4f3e-9d2c-1b0a9f8e7d6c";
+const authSecretName = "infisical-universal-auth";
+const infisicalSecretName = "anythingllm";
+const readyCondition = "secrets.infisical.com/ReadyToSyncSecrets";
 const pollEnv = { ...fastHttpEnv, ANYTHINGLLM_GATE_POLL_MS: "50" };
 
 function syncedValueInputs(
@@ -55,10 +73,10 @@ function operatorLoginInputs(): Record<string, unknown> {
     trigger: "csid-new",
     operatorLogin: {
       apiUrl: "http://127.0.0.1:9/api",
-      identityId: "0b8e2c1a-8d6f-4a57-9c3e-1f2a3b4c5d6e",
+      identityId: operatorIdentityId,
       clientSecretId: "csid-new",
       infisicalSecretNamespace: namespace,
-      infisicalSecretName: "anythingllm",
+      infisicalSecretName,
     },
   };
 }
@@ -70,6 +88,35 @@ describe("ClusterSyncGate", () => {
 
       assert.equal(digest, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     });
+  });
+
+  describe("rolloutObservation", () => {
+    const done = {
+      observedGeneration: 2,
+      replicas: 2,
+      updatedReplicas: 2,
+      availableReplicas: 2,
+    };
+    const cases: Array<[string, Record<string, number>, RegExp | undefined]> = [
+      ["a finished rollout", done, undefined],
+      ["an unobserved generation", { ...done, observedGeneration: 1 }, /did not start/],
+      ["a pending update", { ...done, updatedReplicas: 1 }, /\(1 of 2 replicas updated/],
+      ["an unavailable replica", { ...done, unavailableReplicas: 1 }, /1 unavailable/],
+      ["too few available", { ...done, availableReplicas: 1 }, /1 available/],
+      ["an old replica left", { ...done, replicas: 3 }, /3 in total/],
+    ];
+    for (const [title, status, pending] of cases) {
+      it(`judges ${title}`, () => {
+        const deployment = { metadata: { generation: 2 }, spec: { replicas: 2 }, status };
+
+        const observation = rolloutObservation(namespace, deploymentName, deployment);
+
+        assert.equal(observation.done, pending === undefined);
+        if (!observation.done) {
+          assert.match(observation.pending, pending!);
+        }
+      });
+    }
   });
 
   describe("check", () => {
@@ -496,6 +543,205 @@ describe("ClusterSyncGate", () => {
       });
     });
 
+    describe("operatorLogin", () => {
+      let infisical: InfisicalFake;
+      let newSecretId: string;
+
+      beforeEach(async () => {
+        infisical = await startInfisicalFake();
+        infisical.addIdentity({ id: programIdentityId, clientId: programClientId, role: "writer" });
+        infisical.addClientSecret(programIdentityId, { secret: programClientSecret });
+        infisical.addIdentity({
+          id: operatorIdentityId,
+          clientId: operatorClientId,
+          role: "reader",
+        });
+        infisical.addClientSecret(operatorIdentityId, { secret: oldOperatorClientSecret });
+        newSecretId = infisical.addClientSecret(operatorIdentityId, {
+          secret: newOperatorClientSecret,
+        }).id;
+        // The client-secret provider logs in once with a new secret before it hands it on.
+        assert.equal(await login(newOperatorClientSecret), 200);
+
+        putAuthSecret(oldOperatorClientSecret);
+        kube.putInfisicalSecret(namespace, infisicalSecretName);
+        setCondition(kube, { namespace, name: infisicalSecretName }, readyFromOldLogin);
+      });
+
+      afterEach(async () => {
+        await infisical.close();
+      });
+
+      const readyFromOldLogin = {
+        type: readyCondition,
+        status: "True" as const,
+        reason: "OK",
+        message:
+          "Infisical controller has started syncing your secrets. Last reconcile synced 3 secrets",
+      };
+
+      async function login(clientSecret: string): Promise<number> {
+        const response = await fetch(`${infisical.apiUrl}/v1/auth/universal-auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ clientId: operatorClientId, clientSecret }),
+        });
+        return response.status;
+      }
+
+      async function revoke(clientSecretId: string): Promise<void> {
+        const loginResponse = await fetch(`${infisical.apiUrl}/v1/auth/universal-auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ clientId: programClientId, clientSecret: programClientSecret }),
+        });
+        const { accessToken } = (await loginResponse.json()) as { accessToken: string };
+        const route = `/v1/auth/universal-auth/identities/${operatorIdentityId}/client-secrets`;
+        const response = await fetch(`${infisical.apiUrl}${route}/${clientSecretId}/revoke`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${accessToken}` },
+        });
+        assert.equal(response.status, 200);
+      }
+
+      function putAuthSecret(clientSecret: string): void {
+        kube.putSecret(namespace, authSecretName, { clientId: operatorClientId, clientSecret });
+      }
+
+      function loginInputs(timeoutSeconds = 20): Record<string, unknown> {
+        const inputs = operatorLoginInputs();
+        const check = inputs.operatorLogin as Record<string, unknown>;
+        return {
+          ...inputs,
+          trigger: newSecretId,
+          timeoutSeconds,
+          operatorLogin: { ...check, apiUrl: infisical.apiUrl, clientSecretId: newSecretId },
+        };
+      }
+
+      function startLoginOperator(opts: Parameters<typeof fakeOperator>[1]): void {
+        operator = fakeOperator(kube, {
+          login: {
+            infisicalUrl: infisical.url,
+            authSecret: { namespace, name: authSecretName },
+            infisicalSecret: { namespace, name: infisicalSecretName },
+          },
+          ...opts,
+        });
+      }
+
+      function usesOf(secretId: string): number | undefined {
+        return infisical.clientSecrets(operatorIdentityId).find((r) => r.id === secretId)?.numUses;
+      }
+
+      it("returns after the operator logs in with the new secret", async () => {
+        const provider = await startGate();
+        putAuthSecret(newOperatorClientSecret);
+        startLoginOperator({ syncAfterMs: 1000 });
+
+        const outs = await create(provider, loginInputs());
+
+        assert.equal(usesOf(newSecretId), 2);
+        assert.ok(outs.waitedSeconds < 5, `waitedSeconds ${outs.waitedSeconds}`);
+        assert.ok(outs.polls > 1, `polls ${outs.polls}`);
+      });
+
+      it("reads the InfisicalSecret only after the new login", async () => {
+        const usesAtRead: Array<number | undefined> = [];
+        kube.onRequest((request) => {
+          if (request.path.endsWith(`/infisicalsecrets/${infisicalSecretName}`)) {
+            usesAtRead.push(usesOf(newSecretId));
+          }
+        });
+        const provider = await startGate();
+        putAuthSecret(newOperatorClientSecret);
+        startLoginOperator({ syncAfterMs: 500 });
+
+        const outs = await create(provider, loginInputs());
+
+        assert.ok(outs.polls > 1, `polls ${outs.polls}`);
+        assert.ok(usesAtRead.length >= 1, "the InfisicalSecret was not read");
+        assert.ok(
+          usesAtRead.every((uses) => uses === 2),
+          `uses at each read: ${usesAtRead.join(", ")}`,
+        );
+      });
+
+      it("asks Infisical with the program's identity", async () => {
+        const provider = await startGate();
+        putAuthSecret(newOperatorClientSecret);
+        startLoginOperator({ syncAfterMs: 0 });
+
+        await create(provider, loginInputs());
+
+        const logins = infisical.requests.filter((r) => r.path.endsWith("/universal-auth/login"));
+        const programLogins = logins.filter(
+          (r) => (r.body as { clientId?: string }).clientId === programClientId,
+        );
+        assert.ok(programLogins.length >= 1, "the program did not log in");
+        const gets = infisical.requests.filter((r) =>
+          r.path.endsWith(`/client-secrets/${newSecretId}`),
+        );
+        assert.ok(gets.length >= 1, "the client secret was not read");
+        assert.ok(gets.every((r) => r.status === 200));
+      });
+
+      it("fails when the operator keeps the old secret", async () => {
+        const provider = await startGate();
+        // The operator read the old secret at its start and does not read the new one.
+        startLoginOperator({ syncAfterMs: 0, neverLogsIn: true });
+        putAuthSecret(newOperatorClientSecret);
+
+        const error = await rejectionOf(create(provider, loginInputs(1)));
+
+        assert.match(error.message, /^Timed out after 1 s/);
+        assert.match(
+          error.message,
+          new RegExp(`the operator did not log in with the new client secret ${newSecretId}`),
+        );
+        assert.match(error.message, /used 1 time, counting the verification login/);
+        assert.equal(usesOf(newSecretId), 1);
+      });
+
+      it("fails when the sync after the login fails", async () => {
+        const provider = await startGate();
+        putAuthSecret(newOperatorClientSecret);
+        startLoginOperator({ syncAfterMs: 0, syncError: "Folder with path '/app' not found" });
+
+        const error = await rejectionOf(create(provider, loginInputs(1)));
+
+        assert.match(error.message, /the InfisicalSecret anything-llm\/anythingllm is not ready/);
+        assert.match(error.message, /Folder with path '\/app' not found/);
+      });
+
+      it("fails at once when the new secret is revoked", async () => {
+        await revoke(newSecretId);
+        const provider = await startGate();
+
+        const error = await rejectionOf(create(provider, loginInputs()));
+
+        assert.match(error.message, new RegExp(`client secret ${newSecretId} .* is revoked`));
+        assert.doesNotMatch(error.message, /Timed out/);
+      });
+
+      it("keeps secrets out of outputs and errors", async () => {
+        const provider = await startGate();
+        startLoginOperator({ syncAfterMs: 0, neverLogsIn: true });
+        putAuthSecret(newOperatorClientSecret);
+        const secrets = [
+          newOperatorClientSecret,
+          oldOperatorClientSecret,
+          programClientSecret,
+          kubeToken,
+        ];
+
+        const error = await rejectionOf(create(provider, loginInputs(1)));
+
+        assertNoSecrets(error.message, secrets, "the error");
+        assertNoSecrets(provider.output(), secrets, "provider output");
+      });
+    });
+
     describe("update, read and delete", () => {
       it("keeps the confirmation on a new timeout", async () => {
         const provider = await startGate();
@@ -560,7 +806,7 @@ describe("ClusterSyncGate", () => {
       });
       await gate.close();
 
-      // The text holds the HTTP code, so the word Bearer is expected and only values are checked.
+      // The text contains the HTTP code, so the word Bearer is expected and only values are checked.
       for (const secret of [kubeToken, ...Object.values(providerConfig)]) {
         assert.ok(!gate.text.includes(secret), `the serialized text contains ${secret}`);
       }
