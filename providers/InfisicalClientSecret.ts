@@ -121,21 +121,16 @@ export function diffInfisicalClientSecret(
   };
 }
 
-/** Adds to a 404 error that the identity or client secret was not found. */
-function notFoundHint(
-  error: unknown,
-  inputs: InfisicalClientSecretInputs,
-  clientSecretId?: string,
-) {
+/**
+ * Adds to a 404 of the client-secret routes that the identity was not found. Where a 404 for an
+ * unknown client secret id comes back too, the callers treat it as already gone.
+ */
+function notFoundHint(error: unknown, inputs: InfisicalClientSecretInputs) {
   if (!isApiStatus(error, 404)) {
     return error;
   }
-  // Infisical returns "Failed to find identity" for an unknown client secret id as well.
-  const subject =
-    clientSecretId === undefined
-      ? `The identity ${inputs.identityId} was not found`
-      : `The client secret ${clientSecretId} or the identity ${inputs.identityId} was not found`;
-  return withHint(error, `${subject}; check the operatorIdentityId setting`);
+  const hint = `The identity ${inputs.identityId} was not found; check the operatorIdentityId setting`;
+  return withHint(error, hint);
 }
 
 /** Revokes a client secret. A 404 means it is already revoked or gone. */
@@ -387,11 +382,11 @@ export const infisicalClientSecretProvider: pulumi.dynamic.ResourceProvider = {
  */
 export class InfisicalClientSecret extends pulumi.dynamic.Resource {
   /** Id of the client secret in Infisical. */
-  readonly clientSecretId!: pulumi.Output<string>;
+  declare readonly clientSecretId: pulumi.Output<string>;
   /** The client secret itself; secret. */
-  readonly clientSecret!: pulumi.Output<string>;
+  declare readonly clientSecret: pulumi.Output<string>;
   /** Creation time as returned by Infisical. */
-  readonly createdAt!: pulumi.Output<string>;
+  declare readonly createdAt: pulumi.Output<string>;
 
   constructor(name: string, args: InfisicalClientSecretArgs, opts?: pulumi.CustomResourceOptions) {
     super(

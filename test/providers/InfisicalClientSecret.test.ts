@@ -52,7 +52,7 @@ function requestsTo(fake: InfisicalFake, method: string, path: string) {
   return fake.requests.filter((request) => request.method === method && request.path === path);
 }
 
-/** Every client secret the fake knows, plus the program's own. */
+/** Every client secret stored in the fake, plus the program's own. */
 function knownSecrets(fake: InfisicalFake): string[] {
   const operatorSecrets = fake.clientSecrets(operatorIdentityId).map((record) => record.secret);
   return [programClientSecret, oldOperatorClientSecret, ...operatorSecrets];
@@ -188,7 +188,7 @@ describe("InfisicalClientSecret provider", function () {
     });
 
     it("revokes it when the verification login fails", async () => {
-      // The first login is the program's own and passes; the second, the verification, fails.
+      // The first login, the program's own, passes. The second one, the verification, fails.
       fake.fail({ method: "POST", path: loginPath, delayMs: 1 });
       fake.fail({ method: "POST", path: loginPath, status: 401 });
 

@@ -42,7 +42,7 @@ function requestsTo(fake: OpenRouterFake, method: string, path?: string) {
   );
 }
 
-/** Every secret the fake knows: the management key and every key string it minted. */
+/** Every secret of the fake: the management key and every key string it minted. */
 function knownSecrets(fake: OpenRouterFake): string[] {
   return [managementKey, ...fake.allKeys().map((record) => record.key)];
 }

@@ -1,6 +1,6 @@
-// Child process that runs a dynamic provider from its serialized text, the way the Pulumi provider
-// host does: load the text with require-from-string, call `handler()`, call `configure` once with
-// the stack config, then run the methods the parent sends over IPC.
+// Child process that runs a dynamic provider from its serialized text, as the Pulumi provider host
+// does. It loads the text with require-from-string, calls `handler()` and calls `configure` once
+// with the stack config. Then it runs the methods the parent sends over IPC.
 //
 // Plain JavaScript on purpose: the child must not load ts-node, so the provider runs only from
 // its serialized text and cannot reach the TypeScript modules it came from.
