@@ -381,6 +381,8 @@ export const infisicalClientSecretProvider: pulumi.dynamic.ResourceProvider = {
  * and stored only after it logged in successfully.
  */
 export class InfisicalClientSecret extends pulumi.dynamic.Resource {
+  // `declare` emits no class field. With target ES2022 a field would be set to undefined after
+  // `super()` and hide the output the Resource constructor assigned.
   /** Id of the client secret in Infisical. */
   declare readonly clientSecretId: pulumi.Output<string>;
   /** The client secret itself; secret. */

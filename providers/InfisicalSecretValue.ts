@@ -282,10 +282,12 @@ export const infisicalSecretValueProvider: pulumi.dynamic.ResourceProvider = {
  * A refresh reads the stored value back, so a change made elsewhere shows as drift.
  */
 export class InfisicalSecretValue extends pulumi.dynamic.Resource {
+  // `declare` emits no class field. With target ES2022 a field would be set to undefined after
+  // `super()` and hide the output the Resource constructor assigned.
   /** The stored value; secret. */
-  readonly value!: pulumi.Output<string>;
+  declare readonly value: pulumi.Output<string>;
   /** Name of the secret. */
-  readonly secretName!: pulumi.Output<string>;
+  declare readonly secretName: pulumi.Output<string>;
 
   constructor(name: string, args: InfisicalSecretValueArgs, opts?: pulumi.CustomResourceOptions) {
     super(

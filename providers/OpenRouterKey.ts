@@ -470,14 +470,16 @@ export const openRouterKeyProvider: pulumi.dynamic.ResourceProvider = {
  * management key from the stack config or environment, verified, and deleted by its hash.
  */
 export class OpenRouterKey extends pulumi.dynamic.Resource {
+  // `declare` emits no class field. With target ES2022 a field would be set to undefined after
+  // `super()` and hide the output the Resource constructor assigned.
   /** SHA-256 of the key, 64 hex characters; the key's id in the management API. */
-  readonly hash!: pulumi.Output<string>;
+  declare readonly hash: pulumi.Output<string>;
   /** Full key name. */
-  readonly keyName!: pulumi.Output<string>;
+  declare readonly keyName: pulumi.Output<string>;
   /** The key itself, `sk-or-v1-...`; secret. */
-  readonly key!: pulumi.Output<string>;
+  declare readonly key: pulumi.Output<string>;
   /** Creation time as returned by OpenRouter. */
-  readonly createdAt!: pulumi.Output<string>;
+  declare readonly createdAt: pulumi.Output<string>;
 
   constructor(name: string, args: OpenRouterKeyArgs, opts?: pulumi.CustomResourceOptions) {
     super(
