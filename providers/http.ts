@@ -122,9 +122,11 @@ export function readEnvMs(name: string, defaultMs: number): number {
   return Number.isFinite(value) && value >= 0 ? value : defaultMs;
 }
 
-/** Request timeout, from `ANYTHINGLLM_HTTP_TIMEOUT_MS` (default 30000). */
+/** Request timeout, from `ANYTHINGLLM_HTTP_TIMEOUT_MS` (default 30000; 0 also gives the default). */
 export function requestTimeoutMs(): number {
-  return readEnvMs("ANYTHINGLLM_HTTP_TIMEOUT_MS", 30_000);
+  const timeoutMs = readEnvMs("ANYTHINGLLM_HTTP_TIMEOUT_MS", 30_000);
+  // axios reads a timeout of 0 as no timeout at all.
+  return timeoutMs > 0 ? timeoutMs : 30_000;
 }
 
 /**
