@@ -630,16 +630,27 @@ describe("ClusterSyncGate", () => {
         });
       }
 
+      // Resolves once the gate has read the new client secret, so a login after it is seen by
+      // a later poll however long the provider process took to start.
+      async function firstClientSecretRead(): Promise<void> {
+        const path = `/client-secrets/${newSecretId}`;
+        while (!infisical.requests.some((r) => r.path.endsWith(path) && r.status === 200)) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+
       function usesOf(secretId: string): number | undefined {
         return infisical.clientSecrets(operatorIdentityId).find((r) => r.id === secretId)?.numUses;
       }
 
       it("returns after the operator logs in with the new secret", async () => {
         const provider = await startGate();
+        const created = create(provider, loginInputs());
+        await firstClientSecretRead();
         putAuthSecret(newOperatorClientSecret);
         startLoginOperator({ syncAfterMs: 1000 });
 
-        const outs = await create(provider, loginInputs());
+        const outs = await created;
 
         assert.equal(usesOf(newSecretId), 2);
         assert.ok(outs.waitedSeconds < 5, `waitedSeconds ${outs.waitedSeconds}`);
@@ -654,10 +665,12 @@ describe("ClusterSyncGate", () => {
           }
         });
         const provider = await startGate();
+        const created = create(provider, loginInputs());
+        await firstClientSecretRead();
         putAuthSecret(newOperatorClientSecret);
-        startLoginOperator({ syncAfterMs: 500 });
+        startLoginOperator({ syncAfterMs: 200 });
 
-        const outs = await create(provider, loginInputs());
+        const outs = await created;
 
         assert.ok(outs.polls > 1, `polls ${outs.polls}`);
         assert.ok(usesAtRead.length >= 1, "the InfisicalSecret was not read");
