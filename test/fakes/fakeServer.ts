@@ -28,7 +28,7 @@ export interface FakeResponse {
 
 /** What a fake supplies to {@link startFakeServer}. */
 export interface FakeServerOptions {
-  /** Handles a request that no fault rule intercepted. Runs synchronously, so state stays ordered. */
+  /** Handles a request no fault rule intercepted, synchronously so that state stays ordered. */
   handle(request: FakeRequest): FakeResponse;
   /** Standard error body of the API for a fault rule that gives a status but no body. */
   faultBody(status: number, headers: Record<string, string>): unknown;

@@ -13,7 +13,10 @@ export interface FaultRule {
   path: string | RegExp;
   /** Number of matching requests the rule applies to. Default 1; `Infinity` allowed. */
   times?: number;
-  /** Status to send instead of the real response. With no `body`, the fake's standard error body. */
+  /**
+   * Status to send instead of the real response. Without `body`, the fake's standard error body
+   * for that status is sent.
+   */
   status?: number;
   /** Body to send: a string is sent as it is, anything else as JSON. */
   body?: unknown;
@@ -50,7 +53,8 @@ export interface RecordedRequest {
 
 /**
  * Ordered list of fault rules. A request uses the first rule that matches and still has uses left,
- * so several rules for one path play out as a sequence (for example 429, 429, then the real response).
+ * so several rules for one path play out as a sequence (for example 429, 429, then the real
+ * response).
  */
 export class FaultScript {
   private readonly entries: Array<{ rule: FaultRule; remaining: number }> = [];

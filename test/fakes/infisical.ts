@@ -22,7 +22,7 @@ export { hiddenSecretValue } from "./infisicalSecrets";
 
 /** Settings of {@link startInfisicalFake}. */
 export interface InfisicalFakeOptions {
-  /** Time source for token expiry, client-secret TTLs and timestamps. Default: follows real time. */
+  /** Time source for token expiry, client-secret TTLs and timestamps. Default: real time. */
   clock?: FakeClock;
   /**
    * Locks an identity's logins for 300 s after 3 wrong secrets within 30 s, the backend's

@@ -51,7 +51,8 @@ function signature(state: InfisicalState, unsigned: string): string {
 }
 
 function signToken(state: InfisicalState, payload: TokenPayload): string {
-  const unsigned = `${base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }))}.${base64url(JSON.stringify(payload))}`;
+  const header = base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+  const unsigned = `${header}.${base64url(JSON.stringify(payload))}`;
   return `${unsigned}.${signature(state, unsigned)}`;
 }
 
@@ -335,7 +336,7 @@ export function listClientSecrets(
   return { status: 200, body: { clientSecretData } };
 }
 
-/** `GET …/client-secrets/{clientSecretId}` and `POST …/client-secrets/{clientSecretId}/revoke`. */
+/** `GET …/client-secrets/{clientSecretId}` and `POST …/{clientSecretId}/revoke`. */
 export function clientSecretById(
   context: InfisicalContext,
   request: InfisicalRequest,

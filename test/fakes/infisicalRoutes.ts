@@ -174,7 +174,10 @@ export function handleRequest(
   return withEtag(request, response);
 }
 
-/** Adds an ETag to every response and turns a matching If-None-Match into 304, as @fastify/etag does. */
+/**
+ * Adds an ETag to every response and returns 304 for a matching If-None-Match, as @fastify/etag
+ * does.
+ */
 function withEtag(request: FakeRequest, response: FakeResponse): FakeResponse {
   if (response.body === undefined) {
     return response;

@@ -514,7 +514,8 @@ describe("startInfisicalFake secrets", () => {
     it("includes subfolders when recursive", async () => {
       const response = await call(
         "GET",
-        `/v3/secrets/raw?workspaceSlug=demo-proj&environment=prod&recursive=true&include_imports=true`,
+        "/v3/secrets/raw?workspaceSlug=demo-proj&environment=prod" +
+          "&recursive=true&include_imports=true",
       );
 
       const keys = response.json.secrets.map((secret: { secretKey: string }) => secret.secretKey);

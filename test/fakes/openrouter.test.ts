@@ -122,7 +122,8 @@ describe("startOpenRouterFake", () => {
       "Bearer ",
     ];
     for (const header of malformedHeaders) {
-      it(`rejects the header form ${JSON.stringify(header.replace(managementKey, "<key>"))}`, async () => {
+      const form = JSON.stringify(header.replace(managementKey, "<key>"));
+      it(`rejects the header form ${form}`, async () => {
         const response = await send(`${fake.url}/keys`, { headers: { authorization: header } });
 
         assert.strictEqual(response.status, 401);

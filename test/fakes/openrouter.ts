@@ -207,7 +207,8 @@ const allowedMethods: Record<Route["name"], string[]> = {
 function handleRequest(state: OpenRouterState, request: FakeRequest): FakeResponse {
   const route = routeOf(request.path);
   if (route === undefined || !allowedMethods[route.name].includes(request.method)) {
-    // NOTE: the real response to an unknown route or method is unverified. The fake sends a JSON 404.
+    // NOTE: the real response to an unknown route or method is unverified. The fake sends a
+    // JSON 404.
     return errorResponse(404, "Not Found");
   }
 
