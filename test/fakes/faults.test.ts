@@ -216,6 +216,15 @@ describe("FaultScript", () => {
     );
     assert.strictEqual(script.take("GET", "/c"), undefined);
   });
+
+  it("lets skipped matches through first", () => {
+    const script = new FaultScript();
+    script.add({ path: "/a", status: 503, skip: 2, times: 2 });
+
+    const taken = [1, 2, 3, 4, 5].map(() => script.take("GET", "/a")?.status);
+
+    assert.deepStrictEqual(taken, [undefined, undefined, 503, 503, undefined]);
+  });
 });
 
 describe("FakeClock", () => {

@@ -13,6 +13,8 @@ export interface FaultRule {
   path: string | RegExp;
   /** Number of matching requests the rule applies to. Default 1; `Infinity` allowed. */
   times?: number;
+  /** Number of matching requests to let through before the rule applies. Default 0. */
+  skip?: number;
   /**
    * Status to send instead of the real response. Without `body`, the fake's standard error body
    * for that status is sent.
@@ -57,7 +59,7 @@ export interface RecordedRequest {
  * response).
  */
 export class FaultScript {
-  private readonly entries: Array<{ rule: FaultRule; remaining: number }> = [];
+  private readonly entries: Array<{ rule: FaultRule; remaining: number; toSkip: number }> = [];
 
   /** Appends a rule after those already registered. */
   add(rule: FaultRule): void {
@@ -65,7 +67,7 @@ export class FaultScript {
     if (!(times >= 1)) {
       throw new RangeError(`FaultRule.times must be at least 1, got ${times}`);
     }
-    this.entries.push({ rule: { ...rule }, remaining: times });
+    this.entries.push({ rule: { ...rule }, remaining: times, toSkip: rule.skip ?? 0 });
   }
 
   /** Removes every rule, used or not. */
@@ -75,12 +77,18 @@ export class FaultScript {
 
   /** Returns the first matching rule with uses left and uses it up once. */
   take(method: string, path: string): FaultRule | undefined {
-    const entry = this.entries.find((e) => e.remaining > 0 && matchesRule(e.rule, method, path));
-    if (entry === undefined) {
-      return undefined;
+    for (const entry of this.entries) {
+      if (entry.remaining <= 0 || !matchesRule(entry.rule, method, path)) {
+        continue;
+      }
+      if (entry.toSkip > 0) {
+        entry.toSkip -= 1;
+        continue;
+      }
+      entry.remaining -= 1;
+      return entry.rule;
     }
-    entry.remaining -= 1;
-    return entry.rule;
+    return undefined;
   }
 
   /** Rules that still have uses left, in registration order. */

@@ -11,7 +11,7 @@ const requireFromString = require("require-from-string");
 const { Config } = require("@pulumi/pulumi/cmd/dynamic-provider/config");
 
 const projectName = "anythingllm-secrets";
-let provider;
+const providers = new Map();
 
 function errorReply(id, error) {
   const message = error instanceof Error ? error.message : String(error);
@@ -20,16 +20,23 @@ function errorReply(id, error) {
 }
 
 async function initialize(message) {
-  const text = fs.readFileSync(message.providerFile, "utf8");
-  // The SDK's host passes no file name either, so `require` inside the provider resolves
-  // packages from the working directory.
-  provider = requireFromString(text).handler();
-  if (typeof provider.configure === "function") {
-    await provider.configure({ config: new Config(message.config, projectName) });
+  for (const { name, file } of message.providers) {
+    const text = fs.readFileSync(file, "utf8");
+    // The SDK's host passes no file name either, so `require` inside the provider resolves
+    // packages from the working directory.
+    const provider = requireFromString(text).handler();
+    if (typeof provider.configure === "function") {
+      await provider.configure({ config: new Config(message.config, projectName) });
+    }
+    providers.set(name, provider);
   }
 }
 
 async function call(message) {
+  const provider = providers.get(message.provider);
+  if (provider === undefined) {
+    throw new Error(`no provider named ${message.provider}`);
+  }
   const method = provider[message.method];
   if (typeof method !== "function") {
     throw new Error(`the provider has no method ${message.method}`);

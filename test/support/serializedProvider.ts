@@ -53,12 +53,47 @@ export async function startSerializedProvider(
   provider: pulumi.dynamic.ResourceProvider,
   opts: SerializedProviderOptions = {},
 ): Promise<SerializedProvider> {
-  const serialized = await pulumi.runtime.serializeFunction(() => provider, {
-    allowSecrets: true,
-  });
+  const host = await startSerializedProviderHost({ provider }, opts);
+  return {
+    text: host.texts.provider,
+    call: <T>(method: ProviderMethod, ...args: unknown[]) =>
+      host.call<T>("provider", method, ...args),
+    output: host.output,
+    close: host.close,
+  };
+}
+
+/** Several providers running from their serialized text in one child process. */
+export interface SerializedProviderHost<Name extends string> {
+  /** The serialized code of each provider. */
+  texts: Record<Name, string>;
+  /** Calls a method of the named provider. */
+  call<T = any>(provider: Name, method: ProviderMethod, ...args: unknown[]): Promise<T>;
+  output(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serializes each provider and loads them all in one fresh Node.js process, as the provider host
+ * of one `pulumi up` serves every dynamic resource of the run. Process-wide state, such as the
+ * Infisical token cache, is then shared between the providers the way it is in a real run.
+ */
+export async function startSerializedProviderHost<Name extends string>(
+  providers: Record<Name, pulumi.dynamic.ResourceProvider>,
+  opts: SerializedProviderOptions = {},
+): Promise<SerializedProviderHost<Name>> {
   const directory = await mkdtemp(path.join(tmpdir(), "serialized-provider-"));
-  const providerFile = path.join(directory, "provider.js");
-  await writeFile(providerFile, serialized.text);
+  const texts = {} as Record<Name, string>;
+  const files: Array<{ name: Name; file: string }> = [];
+  for (const name of Object.keys(providers) as Name[]) {
+    const serialized = await pulumi.runtime.serializeFunction(() => providers[name], {
+      allowSecrets: true,
+    });
+    const file = path.join(directory, `${name}.js`);
+    await writeFile(file, serialized.text);
+    texts[name] = serialized.text;
+    files.push({ name, file });
+  }
 
   const child = fork(childScript, [], {
     cwd: repositoryRoot,
@@ -74,7 +109,7 @@ export async function startSerializedProvider(
 
   const connection = connect(child, () => chunks.join(""));
   try {
-    await connection.initialize(providerFile, opts.config ?? {});
+    await connection.initialize(files, opts.config ?? {});
   } catch (error) {
     child.kill();
     await rm(directory, { recursive: true, force: true });
@@ -82,9 +117,9 @@ export async function startSerializedProvider(
   }
 
   return {
-    text: serialized.text,
-    call: <T>(method: ProviderMethod, ...args: unknown[]) =>
-      connection.call(method, args) as Promise<T>,
+    texts,
+    call: <T>(provider: Name, method: ProviderMethod, ...args: unknown[]) =>
+      connection.call(provider, method, args) as Promise<T>,
     output: () => chunks.join(""),
     close: async () => {
       await stopChild(child);
@@ -127,17 +162,20 @@ function connect(child: ChildProcess, output: () => string) {
   });
 
   return {
-    initialize(providerFile: string, config: Record<string, string>): Promise<void> {
+    initialize(
+      providers: Array<{ name: string; file: string }>,
+      config: Record<string, string>,
+    ): Promise<void> {
       return new Promise((resolve, reject) => {
         ready = { resolve: () => resolve(), reject };
-        child.send({ type: "init", providerFile, config });
+        child.send({ type: "init", providers, config });
       });
     },
-    call(method: ProviderMethod, args: unknown[]): Promise<unknown> {
+    call(provider: string, method: ProviderMethod, args: unknown[]): Promise<unknown> {
       const id = nextId++;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        child.send({ type: "call", id, method, args });
+        child.send({ type: "call", id, provider, method, args });
       });
     },
   };
