@@ -45,6 +45,9 @@ export interface ClusterSyncGateOutputs extends ClusterSyncGateInputs {
   polls: number;
 }
 
+/** Each field of `T` as a `pulumi.Input`. */
+type InputFields<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
 /** Arguments of `ClusterSyncGate`; exactly one of `syncedValue` and `operatorLogin` is set. */
 export interface ClusterSyncGateArgs {
   /** Id or hash of the new credential, such as the OpenRouter key hash or the client secret id. */
@@ -53,8 +56,10 @@ export interface ClusterSyncGateArgs {
   timeoutSeconds?: pulumi.Input<number>;
   /** Kubernetes context name; default `kubernetes:context`, else the kubeconfig's current one. */
   kubeContext?: pulumi.Input<string>;
-  syncedValue?: pulumi.Input<pulumi.Unwrap<SyncedValueCheck>>;
-  operatorLogin?: pulumi.Input<pulumi.Unwrap<OperatorLoginCheck>>;
+  /** The Secret (and Deployment) to observe; `valueSha256` may come from `apply(sha256Hex)`. */
+  syncedValue?: pulumi.Input<InputFields<SyncedValueCheck>>;
+  /** The client secret and InfisicalSecret to observe. */
+  operatorLogin?: pulumi.Input<InputFields<OperatorLoginCheck>>;
 }
 
 interface WaitResult {
@@ -397,12 +402,18 @@ export const clusterSyncGateProvider: pulumi.dynamic.ResourceProvider = {
  * credential depend on it. The wait fails after `timeoutSeconds` with what was not seen.
  */
 export class ClusterSyncGate extends pulumi.dynamic.Resource {
-  readonly trigger!: pulumi.Output<string>;
-  readonly timeoutSeconds!: pulumi.Output<number>;
+  // `declare` emits no class field. With target ES2022 a field would be set to undefined after
+  // `super()` and hide the output the Resource constructor assigned.
+  /** Id or hash of the credential the gate confirmed. */
+  declare readonly trigger: pulumi.Output<string>;
+  /** Maximum wait in seconds. */
+  declare readonly timeoutSeconds: pulumi.Output<number>;
   /** ISO time when the cluster was seen using the new credential. */
-  readonly confirmedAt!: pulumi.Output<string>;
-  readonly waitedSeconds!: pulumi.Output<number>;
-  readonly polls!: pulumi.Output<number>;
+  declare readonly confirmedAt: pulumi.Output<string>;
+  /** Seconds from the first observation to the confirmation. */
+  declare readonly waitedSeconds: pulumi.Output<number>;
+  /** Number of observations made, the successful one included. */
+  declare readonly polls: pulumi.Output<number>;
 
   constructor(name: string, args: ClusterSyncGateArgs, opts?: pulumi.CustomResourceOptions) {
     const props = {

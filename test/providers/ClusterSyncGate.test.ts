@@ -3,6 +3,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import * as pulumi from "@pulumi/pulumi";
+
+import type * as gateModule from "../../providers/ClusterSyncGate";
 import {
   clusterSyncGateProvider,
   ClusterSyncGateInputs,
@@ -796,6 +799,69 @@ describe("ClusterSyncGate", () => {
 
         assert.equal(kube.requests.length, 0);
       });
+    });
+  });
+
+  describe("class", () => {
+    let ClusterSyncGate: typeof gateModule.ClusterSyncGate;
+    const registered: Array<{ type: string; inputs: Record<string, unknown> }> = [];
+
+    before(async () => {
+      pulumi.runtime.setMocks({
+        newResource: (args) => {
+          registered.push({ type: args.type, inputs: args.inputs });
+          const outs = { confirmedAt: "2026-01-01T00:00:00.000Z", waitedSeconds: 1.5, polls: 2 };
+          return { id: `${args.name}-id`, state: { ...args.inputs, ...outs } };
+        },
+        call: () => ({}),
+      });
+      ({ ClusterSyncGate } = await import("../../providers/ClusterSyncGate"));
+    });
+
+    function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+      return new Promise((resolve) => output.apply(resolve));
+    }
+
+    function createGate(): gateModule.ClusterSyncGate {
+      registered.length = 0;
+      const key = pulumi.secret(newKey);
+      return new ClusterSyncGate("gate", {
+        trigger: "hash-new",
+        syncedValue: {
+          namespace,
+          secretName,
+          secretKey: "OPENROUTER_API_KEY",
+          valueSha256: key.apply(sha256Hex),
+        },
+      });
+    }
+
+    it("registers the anythingllm type", async () => {
+      const gate = createGate();
+      await valueOf(gate.polls);
+
+      assert.equal(registered[0].type, "pulumi-nodejs:dynamic/anythingllm:ClusterSyncGate");
+    });
+
+    it("exposes the confirmation outputs", async () => {
+      const gate = createGate();
+
+      assert.equal(await valueOf(gate.polls), 2);
+      assert.equal(await valueOf(gate.waitedSeconds), 1.5);
+      assert.equal(await valueOf(gate.confirmedAt), "2026-01-01T00:00:00.000Z");
+    });
+
+    it("sends the digest, not the value", async () => {
+      const gate = createGate();
+      await valueOf(gate.polls);
+
+      // A digest computed from a secret stays secret, so the check arrives wrapped as one.
+      const wrapped = registered[0].inputs.syncedValue as Record<string, unknown>;
+      assert.equal(wrapped[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig);
+      const check = wrapped.value as { valueSha256: string };
+      assert.equal(check.valueSha256, sha256Hex(newKey));
+      const { __provider: _text, ...inputs } = registered[0].inputs;
+      assert.ok(!JSON.stringify(inputs).includes(newKey), "the inputs contain the value");
     });
   });
 
