@@ -187,6 +187,8 @@ export async function observeOperatorLogin(
     return waiting(pending, remedy);
   }
   // Read after the use count rose, so the condition comes from a reconcile with the new secret.
+  // NOTE: a True condition keeps its lastTransitionTime, so a True left from the old secret can
+  // still be read between the new login and the end of that reconcile.
   return observeReadyCondition(kube, check);
 }
 
