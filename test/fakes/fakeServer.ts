@@ -60,6 +60,8 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
   const sockets = new Set<Socket>();
 
   const server = http.createServer((req, res) => {
+    // Clients that measure expiry by the server's time read it from this header.
+    res.setHeader("date", new Date(options.clock.now()).toUTCString());
     void serveRequest(req, res, options, script, requests);
   });
   server.on("connection", (socket) => {

@@ -201,6 +201,22 @@ describe("request recording", () => {
   });
 });
 
+describe("response Date header", () => {
+  it("follows the fake clock", async () => {
+    const clock = new FakeClock({ startMs: Date.parse("2026-01-05T05:17:00Z"), frozen: true });
+    const fake = await startOpenRouterFake({ managementKeys: [managementKey], clock });
+    try {
+      clock.advance(60_000);
+
+      const response = await send(`${fake.url}/keys`, { headers: auth });
+
+      assert.strictEqual(response.headers.get("date"), "Mon, 05 Jan 2026 05:18:00 GMT");
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
 describe("FaultScript", () => {
   it("lists pending rules in registration order", () => {
     const script = new FaultScript();

@@ -51,7 +51,8 @@ export interface StateEntry {
   pendingDelete: boolean;
 }
 
-export type StepKind = "refresh" | "refresh-gone" | "create" | "replace" | "update" | "same" | "delete";
+export type StepKind =
+  "refresh" | "refresh-gone" | "create" | "replace" | "update" | "same" | "delete";
 
 export interface StepRecord {
   urn: string;

@@ -86,12 +86,10 @@ export async function startSerializedProviderHost<Name extends string>(
   const texts = {} as Record<Name, string>;
   const files: Array<{ name: Name; file: string }> = [];
   for (const name of Object.keys(providers) as Name[]) {
-    const serialized = await pulumi.runtime.serializeFunction(() => providers[name], {
-      allowSecrets: true,
-    });
+    const text = await serializedText(providers[name]);
     const file = path.join(directory, `${name}.js`);
-    await writeFile(file, serialized.text);
-    texts[name] = serialized.text;
+    await writeFile(file, text);
+    texts[name] = text;
     files.push({ name, file });
   }
 
@@ -126,6 +124,23 @@ export async function startSerializedProviderHost<Name extends string>(
       await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+const serializedTexts = new WeakMap<pulumi.dynamic.ResourceProvider, Promise<string>>();
+
+/**
+ * Serializes a provider once per test process: the text depends only on the provider's code, and
+ * serializing takes far longer than starting the child that loads it.
+ */
+function serializedText(provider: pulumi.dynamic.ResourceProvider): Promise<string> {
+  let text = serializedTexts.get(provider);
+  if (text === undefined) {
+    text = pulumi.runtime
+      .serializeFunction(() => provider, { allowSecrets: true })
+      .then((serialized) => serialized.text);
+    serializedTexts.set(provider, text);
+  }
+  return text;
 }
 
 function connect(child: ChildProcess, output: () => string) {
