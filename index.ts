@@ -7,21 +7,36 @@ import {
   OpenRouterKeyRotation,
   SecretSync,
 } from "./components";
-import { verifyInfisicalScope } from "./config/infisicalScope";
-import { loadStackConfig, projectName, StackConfig } from "./config/stackConfig";
+import { findScopeProblems } from "./config/infisicalScope";
+import { checkStackConfig, projectName, StackConfig, StackConfigError } from "./config/stackConfig";
 import { storeProviderConfig } from "./providers/credentials";
 
 // NOTE: isConfigSecret is internal to @pulumi/pulumi (present in 3.276); without it the check
 // that a credential in the stack config is encrypted is skipped.
 const runtimeInternals = pulumi.runtime as { isConfigSecret?: (key: string) => boolean };
 
-/** Reads and validates the stack settings; throws one error listing every problem. */
-function readStackConfig(): StackConfig {
+/**
+ * Reads and validates the stack settings and, unless `verifyScope` is off, checks the Infisical
+ * project, environment and folder they name. Throws one error listing every problem.
+ */
+async function loadSettings(): Promise<StackConfig> {
   const config = new pulumi.Config(projectName);
   const isConfigSecret = runtimeInternals.isConfigSecret;
-  return loadStackConfig((key) => config.get(key), {
+  const { config: settings, problems } = checkStackConfig((key) => config.get(key), {
     isSecret: isConfigSecret ? (key) => isConfigSecret(`${projectName}:${key}`) : undefined,
   });
+
+  if (settings.verifyScope) {
+    // The shared Infisical client reads the program's credentials from the stored stack config,
+    // as it does inside the dynamic providers.
+    storeProviderConfig({ get: (key) => pulumi.runtime.getConfig(key) });
+    problems.push(...(await findScopeProblems(settings, problems)));
+  }
+
+  if (problems.length > 0) {
+    throw new StackConfigError(problems);
+  }
+  return settings;
 }
 
 /** Builds the rotation status stack output; no value in it is secret. */
@@ -46,13 +61,7 @@ function rotationStatus(
 }
 
 export = async () => {
-  const settings = readStackConfig();
-  if (settings.verifyScope) {
-    // The shared Infisical client reads the program's credentials from the stored stack config,
-    // as it does inside the dynamic providers.
-    storeProviderConfig({ get: (key) => pulumi.runtime.getConfig(key) });
-    await verifyInfisicalScope(settings);
-  }
+  const settings = await loadSettings();
 
   const infisical = {
     apiUrl: settings.infisicalApiUrl,

@@ -1,5 +1,3 @@
-import * as pulumi from "@pulumi/pulumi";
-
 import { isApiError } from "../providers/http";
 import { infisicalRequest } from "../providers/infisicalAuth";
 import { ConfigProblem, configSetCommand, StackConfig, StackConfigError } from "./stackConfig";
@@ -12,7 +10,10 @@ export interface InfisicalProject {
 }
 
 /** Settings the scope check reads. */
-export type ScopeSettings = Pick<StackConfig, "infisicalApiUrl" | "projectSlug" | "envSlug">;
+export type ScopeSettings = Pick<
+  StackConfig,
+  "infisicalApiUrl" | "projectSlug" | "envSlug" | "secretsPath"
+>;
 
 /**
  * Looks up a project by its slug with the program's own identity. Returns undefined when
@@ -32,16 +33,16 @@ export async function fetchInfisicalProject(
     });
     return { ...response.data, environments: parseEnvironments(response.data?.environments) };
   } catch (error) {
-    if (isProjectNotFound(error, path)) {
+    if (isNotFoundAt(error, path)) {
       return undefined;
     }
     throw error;
   }
 }
 
-// Only a 404 of the lookup itself means an unknown project. A 404 of the login, or Fastify's
-// "Route ... not found" for a path the server does not serve, points at the host instead.
-function isProjectNotFound(error: unknown, path: string): boolean {
+// Only a 404 of the lookup itself means an unknown project or folder. A 404 of the login, or
+// Fastify's "Route ... not found" for a path the server does not serve, points at the host.
+function isNotFoundAt(error: unknown, path: string): boolean {
   return (
     isApiError(error) &&
     error.status === 404 &&
@@ -85,6 +86,44 @@ export function checkEnvironment(
   };
 }
 
+/**
+ * Checks whether a folder exists by listing its secrets with the values hidden. Returns false
+ * when Infisical answers 404 for the folder.
+ */
+export async function infisicalFolderExists(settings: ScopeSettings) {
+  const path = "/v3/secrets/raw";
+  try {
+    await infisicalRequest({
+      apiUrl: settings.infisicalApiUrl,
+      method: "GET",
+      path,
+      query: {
+        workspaceSlug: settings.projectSlug,
+        environment: settings.envSlug,
+        secretPath: settings.secretsPath,
+        viewSecretValue: "false",
+        include_imports: "false",
+        recursive: "false",
+      },
+      idempotent: true,
+    });
+    return true;
+  } catch (error) {
+    if (isNotFoundAt(error, path)) {
+      return false;
+    }
+    throw error;
+  }
+}
+
+/** Returns the problem for a secrets path that is not a folder of the environment. */
+export function missingFolderProblem(settings: ScopeSettings): ConfigProblem {
+  return {
+    key: "secretsPath",
+    message: `secretsPath ${JSON.stringify(settings.secretsPath)} is not a folder of environment ${JSON.stringify(settings.envSlug)} in Infisical project ${JSON.stringify(settings.projectSlug)}. Fix: create the folder in Infisical, or ${configSetCommand("secretsPath", "/")}`,
+  };
+}
+
 /** Returns the problem for a project slug that Infisical does not know. */
 export function unknownProjectProblem(settings: ScopeSettings): ConfigProblem {
   return {
@@ -93,26 +132,64 @@ export function unknownProjectProblem(settings: ScopeSettings): ConfigProblem {
   };
 }
 
+// A problem with any of these settings makes the lookup meaningless or impossible.
+const lookupSettings = [
+  "infisicalHost",
+  "projectSlug",
+  "envSlug",
+  "infisicalClientId",
+  "infisicalClientSecret",
+];
+
 /**
- * Checks that the configured project exists and has the configured environment, before any
- * resource is declared, so a wrong slug fails the run with the valid choices instead of leaving
- * the operator to report a vague sync failure later. Throws a {@link StackConfigError}.
+ * Looks up the configured project, environment and folder in Infisical and returns the problems
+ * found. Settings that already have a problem in `knownProblems` are not looked up: without a
+ * valid host, slugs and credentials nothing is checked, and an invalid `secretsPath` skips the
+ * folder check. A failed lookup is returned as a problem of `verifyScope`.
+ */
+export async function findScopeProblems(
+  settings: ScopeSettings,
+  knownProblems: readonly ConfigProblem[],
+): Promise<ConfigProblem[]> {
+  const broken = new Set(knownProblems.map((problem) => problem.key));
+  if (lookupSettings.some((key) => broken.has(key))) {
+    return [];
+  }
+  try {
+    const project = await fetchInfisicalProject(settings.infisicalApiUrl, settings.projectSlug);
+    if (project === undefined) {
+      return [unknownProjectProblem(settings)];
+    }
+    const environmentProblem = checkEnvironment(settings, project);
+    if (environmentProblem !== undefined) {
+      return [environmentProblem];
+    }
+    if (broken.has("secretsPath") || (await infisicalFolderExists(settings))) {
+      return [];
+    }
+    return [missingFolderProblem(settings)];
+  } catch (error) {
+    return [lookupFailedProblem(error)];
+  }
+}
+
+function lookupFailedProblem(error: unknown): ConfigProblem {
+  const reason = error instanceof Error ? error.message : String(error);
+  return {
+    key: "verifyScope",
+    message: `The Infisical lookup that checks projectSlug, envSlug and secretsPath failed: ${reason}. Fix: correct infisicalHost or the program's Infisical credentials, or skip the check with ${configSetCommand("verifyScope", "false")}`,
+  };
+}
+
+/**
+ * Checks that the configured project exists, has the configured environment, and that the
+ * environment has the configured folder. A wrong value fails the run before any resource is
+ * declared, naming the setting and the valid choices, instead of leaving the operator to report
+ * a vague sync failure later. Throws a {@link StackConfigError}.
  */
 export async function verifyInfisicalScope(settings: ScopeSettings): Promise<void> {
-  let project: InfisicalProject | undefined;
-  try {
-    project = await fetchInfisicalProject(settings.infisicalApiUrl, settings.projectSlug);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new pulumi.RunError(
-      `The Infisical project lookup for the scope check failed: ${reason}. ` +
-        `To skip the check, run ${configSetCommand("verifyScope", "false")}`,
-    );
-  }
-
-  const problem =
-    project === undefined ? unknownProjectProblem(settings) : checkEnvironment(settings, project);
-  if (problem !== undefined) {
-    throw new StackConfigError([problem]);
+  const problems = await findScopeProblems(settings, []);
+  if (problems.length > 0) {
+    throw new StackConfigError(problems);
   }
 }

@@ -210,6 +210,29 @@ class SettingsReader {
   }
 }
 
+/** Settings read so far and the problems found; a setting with a problem is left undefined. */
+export interface StackConfigCheck {
+  config: StackConfig;
+  problems: ConfigProblem[];
+}
+
+/**
+ * Reads and validates every setting of the stack and returns all problems found, so callers can
+ * add the problems of later checks and report everything at once.
+ */
+export function checkStackConfig(
+  get: ConfigGetter,
+  options: LoadStackConfigOptions = {},
+): StackConfigCheck {
+  const reader = new SettingsReader(get);
+  const config = readSettings(reader);
+
+  checkCrossSettingRules(reader, config);
+  checkCredentials(reader, options);
+
+  return { config, problems: reader.problems };
+}
+
 /**
  * Reads and validates every setting of the stack. Throws one {@link StackConfigError} listing
  * every problem found, so a user fixes them all in one round.
@@ -218,14 +241,9 @@ export function loadStackConfig(
   get: ConfigGetter,
   options: LoadStackConfigOptions = {},
 ): StackConfig {
-  const reader = new SettingsReader(get);
-  const config = readSettings(reader);
-
-  checkCrossSettingRules(reader, config);
-  checkCredentials(reader, options);
-
-  if (reader.problems.length > 0) {
-    throw new StackConfigError(reader.problems);
+  const { config, problems } = checkStackConfig(get, options);
+  if (problems.length > 0) {
+    throw new StackConfigError(problems);
   }
   return config;
 }
