@@ -257,11 +257,13 @@ export class World {
     return this.openrouter.liveKeys().filter((key) => key.name.startsWith(keyNamePrefix));
   }
 
-  /** Managed client secrets of the operator identity that still work. */
+  /** Managed client secrets of the operator identity that are neither revoked nor past their TTL. */
   liveManagedClientSecrets() {
+    const now = this.clock.now();
     return this.infisical
       .clientSecrets(operatorIdentityId)
-      .filter((secret) => !secret.revoked && secret.description.startsWith(clientSecretPrefix));
+      .filter((secret) => !secret.revoked && secret.description.startsWith(clientSecretPrefix))
+      .filter((secret) => secret.ttl === 0 || secret.createdAtMs + secret.ttl * 1000 > now);
   }
 
   /** Total API requests both fakes received so far. */
