@@ -78,23 +78,21 @@ export = async () => {
       })
     : undefined;
 
-  const openrouter = new OpenRouterKeyRotation("openrouter-api-key", {
-    apiUrl: settings.openrouterApiUrl,
-    limit: settings.openrouterKeyLimit,
-    limitReset: settings.openrouterKeyLimitReset,
-    infisical,
-    rotationDays: settings.openrouterRotationDays,
-    rotateNow: settings.openrouterRotateNow,
+  const handOff = {
+    syncGate: settings.syncGate,
+    syncGateTimeoutSeconds: settings.syncGateTimeoutSeconds,
     gracePeriodSeconds: settings.gracePeriodSeconds,
-  });
+  };
+  const synced = {
+    namespace: settings.appNamespace,
+    managedSecretName: settings.managedSecretName,
+    // The operator annotates the pod template only when auto-reload is on, so the gate watches
+    // the rollout only then.
+    deploymentName: settings.patchDeployment ? settings.deploymentName : undefined,
+  };
+  const infisicalSecretName = "anythingllm";
 
-  const jwt = new JwtSecretRotation("jwt-secret", {
-    infisical,
-    rotationDays: settings.jwtRotationDays,
-    rotateNow: settings.jwtRotateNow,
-  });
-
-  // The client secret's grace wait must start after the credentials Secret holds the new secret,
+  // The client secret's sync gate must start after the credentials Secret holds the new secret,
   // but that Secret is built by SecretSync from this rotation's output. The consumers are
   // therefore passed as a promise and resolved once SecretSync exists.
   let resolveConsumers: (consumers: pulumi.Resource[]) => void = () => undefined;
@@ -105,7 +103,8 @@ export = async () => {
     clientId: settings.operatorClientId,
     rotationDays: settings.clientSecretRotationDays,
     rotateNow: settings.clientSecretRotateNow,
-    gracePeriodSeconds: settings.gracePeriodSeconds,
+    handOff,
+    infisicalSecret: { namespace: settings.appNamespace, name: infisicalSecretName },
     consumers,
   });
 
@@ -113,6 +112,7 @@ export = async () => {
     namespace: settings.appNamespace,
     authSecretName: settings.authSecretName,
     managedSecretName: settings.managedSecretName,
+    infisicalSecretName,
     clientId: settings.operatorClientId,
     clientSecret: clientSecret.clientSecret,
     hostApi: settings.infisicalApiUrl,
@@ -124,7 +124,29 @@ export = async () => {
     patchDeployment: settings.patchDeployment,
     operatorRelease: operator?.release,
   });
-  resolveConsumers([sync.authSecret]);
+  resolveConsumers([sync.authSecret, ...sync.syncResources]);
+
+  const openrouter = new OpenRouterKeyRotation("openrouter-api-key", {
+    apiUrl: settings.openrouterApiUrl,
+    limit: settings.openrouterKeyLimit,
+    limitReset: settings.openrouterKeyLimitReset,
+    infisical,
+    rotationDays: settings.openrouterRotationDays,
+    rotateNow: settings.openrouterRotateNow,
+    handOff,
+    synced,
+    syncDependsOn: sync.syncResources,
+  });
+
+  const jwt = new JwtSecretRotation("jwt-secret", {
+    infisical,
+    rotationDays: settings.jwtRotationDays,
+    rotateNow: settings.jwtRotateNow,
+    handOff,
+    synced,
+    syncDependsOn: sync.syncResources,
+    healthCheckUrl: settings.healthCheckUrl,
+  });
 
   return {
     appNamespace: sync.namespace,

@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as time from "@pulumiverse/time";
 
+import { ClusterSyncGate } from "../providers/ClusterSyncGate";
 import { InfisicalClientSecret } from "../providers/InfisicalClientSecret";
 import {
   createRotator,
   credentialNamePrefix,
   graceDuration,
+  HandOffArgs,
   RotationScheduleArgs,
   warnWhenOverdue,
 } from "./rotation";
@@ -26,8 +28,10 @@ export interface ClientSecretRotationArgs extends RotationScheduleArgs {
   identityId: pulumi.Input<string>;
   /** Universal-auth client id of that identity, used to check that a new secret can log in. */
   clientId: pulumi.Input<string>;
-  /** Seconds between updating the consumers and revoking the old secret, 0 to 3600. */
-  gracePeriodSeconds: number;
+  /** How the operator's switch to the new secret is confirmed before the old one is revoked. */
+  handOff: HandOffArgs;
+  /** The InfisicalSecret whose operator logs in with the client secret. */
+  infisicalSecret: { namespace: pulumi.Input<string>; name: pulumi.Input<string> };
   /**
    * Resources that take the new client secret, such as the operator's credentials Secret. The
    * grace wait starts after they are updated. An Input, because the consumers are built from
@@ -38,8 +42,9 @@ export interface ClientSecretRotationArgs extends RotationScheduleArgs {
 
 /**
  * The universal-auth client secret of the operator's identity, rotated on a schedule: a new
- * secret is created and checked by a login, the consumers are updated, the grace wait lets the
- * operator log in with it, and the old secret is revoked at the end of the run.
+ * secret is created and checked by a login, the consumers are updated, the sync gate waits until
+ * the operator has logged in with it and synced (or a fixed wait passes, when the gate is off),
+ * and the old secret is revoked at the end of the run.
  */
 export class ClientSecretRotation extends pulumi.ComponentResource {
   /** The current client secret; secret. */
@@ -74,16 +79,35 @@ export class ClientSecretRotation extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Replaced with every new client secret; it waits after the consumers are updated, and the
+    // Replaced with every new client secret; it runs after the consumers are updated, and the
     // replaced secret is revoked at the end of the run.
-    new time.Sleep(
-      `${name}-grace`,
-      {
-        createDuration: graceDuration(args.gracePeriodSeconds),
-        triggers: { clientSecretId: secret.clientSecretId },
-      },
-      { parent: this, dependsOn: args.consumers },
-    );
+    const waitOpts = { parent: this, dependsOn: args.consumers };
+    if (args.handOff.syncGate) {
+      new ClusterSyncGate(
+        `${name}-sync`,
+        {
+          trigger: secret.clientSecretId,
+          timeoutSeconds: args.handOff.syncGateTimeoutSeconds,
+          operatorLogin: {
+            apiUrl: args.apiUrl,
+            identityId: args.identityId,
+            clientSecretId: secret.clientSecretId,
+            infisicalSecretNamespace: args.infisicalSecret.namespace,
+            infisicalSecretName: args.infisicalSecret.name,
+          },
+        },
+        waitOpts,
+      );
+    } else {
+      new time.Sleep(
+        `${name}-sync`,
+        {
+          createDuration: graceDuration(args.handOff.gracePeriodSeconds),
+          triggers: { trigger: secret.clientSecretId },
+        },
+        waitOpts,
+      );
+    }
 
     this.clientSecret = pulumi.secret(secret.clientSecret);
     this.clientSecretId = secret.clientSecretId;

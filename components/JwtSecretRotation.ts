@@ -1,11 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
+import { sha256Hex } from "../providers/ClusterSyncGate";
+import { HealthCheck } from "../providers/HealthCheck";
 import { InfisicalSecretValue } from "../providers/InfisicalSecretValue";
 import {
   createRotator,
+  HandOffArgs,
   InfisicalTargetArgs,
   RotationScheduleArgs,
+  SyncedSecretArgs,
+  waitForSyncedValue,
   warnWhenOverdue,
 } from "./rotation";
 
@@ -24,11 +29,24 @@ export function jwtKeepers(rotationId: string): Record<string, string> {
 export interface JwtSecretRotationArgs extends RotationScheduleArgs {
   /** Where the secret is written. */
   infisical: InfisicalTargetArgs;
+  /** How the cluster's switch to the new secret is confirmed. */
+  handOff: HandOffArgs;
+  /** The managed Secret and Deployment that receive the secret. */
+  synced: SyncedSecretArgs;
+  /** Resources the confirmation waits for besides the Infisical write, such as the InfisicalSecret. */
+  syncDependsOn?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * AnythingLLM URL that must answer 2xx after the pods restarted with a new secret; no check
+   * when unset. A failed check fails the run.
+   */
+  healthCheckUrl?: pulumi.Input<string>;
 }
 
 /**
  * AnythingLLM's `JWT_SECRET`, rotated on a schedule: 32 random bytes, hex-encoded, written to
- * Infisical. A new secret signs users out; nothing else holds the old one, so nothing is deleted.
+ * Infisical, then confirmed in the cluster like the other credentials and, when a URL is given,
+ * checked with a request to AnythingLLM. A new secret signs users out; nothing else holds the old
+ * one, so nothing is deleted.
  */
 export class JwtSecretRotation extends pulumi.ComponentResource {
   /** When the current rotation period began (RFC 3339). */
@@ -48,7 +66,7 @@ export class JwtSecretRotation extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    new InfisicalSecretValue(
+    const secretValue = new InfisicalSecretValue(
       `${name}-secret`,
       {
         apiUrl: args.infisical.apiUrl,
@@ -60,6 +78,23 @@ export class JwtSecretRotation extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    const digest = bytes.hex.apply(sha256Hex);
+    const synced = waitForSyncedValue(
+      `${name}-sync`,
+      args.handOff,
+      { secretKey: jwtSecretName, value: bytes.hex, trigger: digest },
+      args.synced,
+      { parent: this, dependsOn: [secretValue, ...(args.syncDependsOn ?? [])] },
+    );
+
+    if (args.healthCheckUrl !== undefined) {
+      new HealthCheck(
+        `${name}-health`,
+        { url: args.healthCheckUrl, trigger: digest },
+        { parent: this, dependsOn: [synced] },
+      );
+    }
 
     this.lastRotated = rotator.rfc3339;
     this.nextRotationDue = rotator.rotationRfc3339;

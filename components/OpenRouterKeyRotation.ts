@@ -1,14 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as time from "@pulumiverse/time";
 
 import { InfisicalSecretValue } from "../providers/InfisicalSecretValue";
 import { LimitReset, OpenRouterKey } from "../providers/OpenRouterKey";
 import {
   createRotator,
   credentialNamePrefix,
-  graceDuration,
+  HandOffArgs,
   InfisicalTargetArgs,
   RotationScheduleArgs,
+  SyncedSecretArgs,
+  waitForSyncedValue,
   warnWhenOverdue,
 } from "./rotation";
 
@@ -25,14 +26,19 @@ export interface OpenRouterKeyRotationArgs extends RotationScheduleArgs {
   limitReset?: pulumi.Input<LimitReset>;
   /** Where the key is written. */
   infisical: InfisicalTargetArgs;
-  /** Seconds between writing the new key and deleting the old one, 0 to 3600. */
-  gracePeriodSeconds: number;
+  /** How the cluster's switch to the new key is confirmed before the old key is deleted. */
+  handOff: HandOffArgs;
+  /** The managed Secret and Deployment that receive the key. */
+  synced: SyncedSecretArgs;
+  /** Resources the confirmation waits for besides the Infisical write, such as the InfisicalSecret. */
+  syncDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
  * The OpenRouter API key of AnythingLLM, rotated on a schedule: a new key is created and written
- * to Infisical, the grace wait lets the operator sync it and restart the pods, and the old key is
- * deleted at the end of the run, after all creates and updates.
+ * to Infisical, the sync gate waits until the managed Secret holds it and the pods restarted with
+ * it (or a fixed wait passes, when the gate is off), and the old key is deleted at the end of the
+ * run, after all creates and updates. A gate that times out fails the run and keeps the old key.
  */
 export class OpenRouterKeyRotation extends pulumi.ComponentResource {
   /** Hash of the current key, its id in OpenRouter's management API. */
@@ -81,12 +87,14 @@ export class OpenRouterKeyRotation extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Replaced with every new key, so its wait runs after the Infisical write and before the end
-    // of the run, when the replaced key is deleted.
-    new time.Sleep(
-      `${name}-grace`,
-      { createDuration: graceDuration(args.gracePeriodSeconds), triggers: { keyHash: key.hash } },
-      { parent: this, dependsOn: [secretValue] },
+    // Replaced with every new key, so it runs after the Infisical write and before the end of the
+    // run, when the replaced key is deleted.
+    waitForSyncedValue(
+      `${name}-sync`,
+      args.handOff,
+      { secretKey: openRouterSecretName, value: key.key, trigger: key.hash },
+      args.synced,
+      { parent: this, dependsOn: [secretValue, ...(args.syncDependsOn ?? [])] },
     );
 
     this.keyHash = key.hash;

@@ -116,6 +116,11 @@ export class SecretSync extends pulumi.ComponentResource {
   readonly managedSecretName: pulumi.Output<string>;
   /** The credentials Secret; a client-secret rotation waits for its update. */
   readonly authSecret: k8s.core.v1.Secret;
+  /**
+   * The InfisicalSecret and, when enabled, the auto-reload patch: what must exist before a
+   * rotation can see its new value reach the managed Secret and the pods.
+   */
+  readonly syncResources: pulumi.Resource[];
 
   constructor(name: string, args: SecretSyncArgs, opts?: pulumi.ComponentResourceOptions) {
     super("anythingllm:sync:SecretSync", name, {}, opts);
@@ -135,9 +140,10 @@ export class SecretSync extends pulumi.ComponentResource {
     );
 
     const infisicalSecret = this.createInfisicalSecret(name, args);
+    this.syncResources = [infisicalSecret];
 
     if (args.patchDeployment ?? true) {
-      new k8s.apps.v1.DeploymentPatch(
+      const autoReload = new k8s.apps.v1.DeploymentPatch(
         `${name}-auto-reload`,
         {
           metadata: {
@@ -148,6 +154,7 @@ export class SecretSync extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      this.syncResources.push(autoReload);
     }
 
     this.authSecretName = this.authSecret.metadata.name;

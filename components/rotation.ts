@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as time from "@pulumiverse/time";
 
+import { ClusterSyncGate, sha256Hex } from "../providers/ClusterSyncGate";
+
 /** Arguments shared by the rotation components' schedules. */
 export interface RotationScheduleArgs {
   /** Days between rotations, 1 to 365. */
@@ -34,6 +36,20 @@ export function rotatorTriggers(rotateNow: string | undefined): Record<string, s
 }
 
 /**
+ * Minutes before the full period at which a rotation counts as due. A daily scheduled run starts
+ * at a slightly different time each day; without this margin a run that starts a few minutes
+ * earlier than the one that rotated last finds the rotation not yet due, and a 7-day period
+ * becomes 8 days. Six hours covers the start delays of cron-based schedulers, and a manual run
+ * can rotate at most that much early.
+ */
+export const scheduleToleranceMinutes = 360;
+
+/** Builds the rotator's period in minutes: the rotation days less the schedule tolerance. */
+export function rotationMinutes(rotationDays: number): number {
+  return rotationDays * 24 * 60 - scheduleToleranceMinutes;
+}
+
+/**
  * Creates the `time.Rotating` that schedules a credential. Its id changes when it is replaced,
  * so consumers take the id as their rotation trigger.
  */
@@ -44,8 +60,72 @@ export function createRotator(
 ): time.Rotating {
   return new time.Rotating(
     name,
-    { rotationDays: args.rotationDays, triggers: rotatorTriggers(args.rotateNow) },
+    {
+      rotationMinutes: rotationMinutes(args.rotationDays),
+      triggers: rotatorTriggers(args.rotateNow),
+    },
     { parent },
+  );
+}
+
+/**
+ * How a rotation makes sure the cluster uses a new credential before the old one is deleted at
+ * the end of the run.
+ */
+export interface HandOffArgs {
+  /** Polls the cluster with a {@link ClusterSyncGate}; false waits `gracePeriodSeconds` instead. */
+  syncGate: boolean;
+  /** Seconds the gate polls before it fails the run and keeps the old credential, 1 to 3600. */
+  syncGateTimeoutSeconds: number;
+  /** Seconds of the fixed wait used when the gate is off, 0 to 3600. */
+  gracePeriodSeconds: number;
+}
+
+/** The managed Secret that the operator writes and the Deployment that restarts with it. */
+export interface SyncedSecretArgs {
+  namespace: pulumi.Input<string>;
+  managedSecretName: pulumi.Input<string>;
+  /** Deployment to watch roll out; unset when the program does not enable auto-reload on it. */
+  deploymentName?: pulumi.Input<string>;
+}
+
+/**
+ * Creates the step between writing a new value to Infisical and deleting the old credential:
+ * a gate that waits until the managed Secret holds the value and the Deployment rolled out with
+ * it, or a fixed wait when the gate is off. Either one is replaced with each new `trigger`, so it
+ * runs in every rotation, after `dependsOn` and before the run's deletions.
+ */
+export function waitForSyncedValue(
+  name: string,
+  handOff: HandOffArgs,
+  value: { secretKey: string; value: pulumi.Output<string>; trigger: pulumi.Input<string> },
+  synced: SyncedSecretArgs,
+  opts: { parent: pulumi.Resource; dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> },
+): pulumi.CustomResource {
+  if (!handOff.syncGate) {
+    return new time.Sleep(
+      name,
+      {
+        createDuration: graceDuration(handOff.gracePeriodSeconds),
+        triggers: { trigger: value.trigger },
+      },
+      opts,
+    );
+  }
+  return new ClusterSyncGate(
+    name,
+    {
+      trigger: value.trigger,
+      timeoutSeconds: handOff.syncGateTimeoutSeconds,
+      syncedValue: {
+        namespace: synced.namespace,
+        secretName: synced.managedSecretName,
+        secretKey: value.secretKey,
+        valueSha256: value.value.apply(sha256Hex),
+        deploymentName: synced.deploymentName,
+      },
+    },
+    opts,
   );
 }
 

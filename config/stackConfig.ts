@@ -36,6 +36,9 @@ export interface StackConfig {
   jwtRotationDays: number;
   clientSecretRotationDays: number;
   gracePeriodSeconds: number;
+  /** Whether rotations poll the cluster for the switch instead of waiting `gracePeriodSeconds`. */
+  syncGate: boolean;
+  syncGateTimeoutSeconds: number;
   healthCheckUrl?: string;
   openrouterRotateNow?: string;
   jwtRotateNow?: string;
@@ -65,6 +68,8 @@ export const settingDefaults = {
   jwtRotationDays: "90",
   clientSecretRotationDays: "30",
   gracePeriodSeconds: "120",
+  syncGate: "true",
+  syncGateTimeoutSeconds: "600",
   verifyScope: "true",
 } as const;
 
@@ -275,6 +280,11 @@ function readSettings(reader: SettingsReader): StackConfig {
     gracePeriodSeconds: reader.withDefault(
       "gracePeriodSeconds",
       rules.integerBetween(0, 3600, "seconds"),
+    ),
+    syncGate: reader.withDefault("syncGate", rules.boolean),
+    syncGateTimeoutSeconds: reader.withDefault(
+      "syncGateTimeoutSeconds",
+      rules.integerBetween(1, 3600, "seconds"),
     ),
     healthCheckUrl: reader.optional("healthCheckUrl", rules.healthCheckUrl),
     openrouterRotateNow: reader.optional("openrouterRotateNow", rules.rotateNowStamp),

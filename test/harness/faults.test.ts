@@ -10,6 +10,7 @@ import {
   assertNoOrphans,
   checkEveryStep,
 } from "./invariants";
+import { scheduleToleranceMinutes } from "../../components/rotation";
 import { RotationSchedule, World } from "./world";
 
 /** Periods chosen so that one jump of 30 days makes all three credentials due at once. */
@@ -17,7 +18,7 @@ const schedule: RotationSchedule = {
   openrouterDays: 7,
   jwtDays: 30,
   clientSecretDays: 30,
-  toleranceMinutes: 360,
+  toleranceMinutes: scheduleToleranceMinutes,
 };
 const startMs = Date.parse("2026-01-05T05:17:00Z");
 const dayMs = 24 * 60 * 60 * 1000;

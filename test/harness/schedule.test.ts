@@ -13,6 +13,7 @@ import {
   assertNoOrphans,
   checkEveryStep,
 } from "./invariants";
+import { scheduleToleranceMinutes } from "../../components/rotation";
 import { RotationSchedule, World } from "./world";
 
 const campaignDays = 200;
@@ -30,7 +31,7 @@ function prodSchedule(): RotationSchedule {
     openrouterDays: days("openrouterRotationDays", 7),
     jwtDays: days("jwtRotationDays", 90),
     clientSecretDays: days("clientSecretRotationDays", 30),
-    toleranceMinutes: 360,
+    toleranceMinutes: scheduleToleranceMinutes,
   };
 }
 

@@ -117,7 +117,7 @@ function mockState(args: pulumi.runtime.MockResourceArgs, outputs: MockOutputs) 
       // A replaced rotator gets a new creation time, its id; a rotate-now stamp replaces it.
       const rotated = inputs.triggers?.rotateNow !== undefined;
       const created = outputs.rotatorCreated ?? (rotated ? mockRotatedNowRfc3339 : mockNowRfc3339);
-      const due = addDays(created, inputs.rotationDays);
+      const due = toRfc3339(Date.parse(created) + inputs.rotationMinutes * 60_000);
       return { id: created, state: { ...inputs, rfc3339: created, rotationRfc3339: due } };
     }
     case "random:index/randomBytes:RandomBytes": {

@@ -4,7 +4,6 @@ import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 
 import {
-  addDays,
   fullKeys,
   mockNowRfc3339,
   placeholderCredentials,
@@ -15,6 +14,7 @@ import {
   RunOptions,
   runMocked,
   RunResult,
+  toRfc3339,
 } from "./harness";
 
 type Program = () => Promise<Record<string, any>>;
@@ -37,7 +37,23 @@ const T = {
   openRouterKey: "pulumi-nodejs:dynamic/anythingllm:OpenRouterKey",
   secretValue: "pulumi-nodejs:dynamic/anythingllm:InfisicalSecretValue",
   clientSecret: "pulumi-nodejs:dynamic/anythingllm:InfisicalClientSecret",
+  gate: "pulumi-nodejs:dynamic/anythingllm:ClusterSyncGate",
+  healthCheck: "pulumi-nodejs:dynamic/anythingllm:HealthCheck",
 };
+
+/** A rotator's period in minutes: the rotation days less the 6-hour schedule tolerance. */
+function periodMinutes(days: number): number {
+  return days * 1440 - 360;
+}
+
+/** The due time of a rotator created at `rfc3339` with a period of `days`. */
+function dueAfter(rfc3339: string, days: number): string {
+  return toRfc3339(Date.parse(rfc3339) + periodMinutes(days) * 60_000);
+}
+
+function sha256(text: string): string {
+  return crypto.createHash("sha256").update(text).digest("hex");
+}
 
 const prodSettings = readStackSettings();
 const operatorIdentityId = prodSettings[`${projectName}:operatorIdentityId`];
@@ -110,8 +126,9 @@ describe("program", () => {
           `${T.rotating} jwt-secret-rotator`,
           `${T.rotating} openrouter-api-key-rotator`,
           `${T.rotating} operator-client-secret-rotator`,
-          `${T.sleep} openrouter-api-key-grace`,
-          `${T.sleep} operator-client-secret-grace`,
+          `${T.gate} openrouter-api-key-sync`,
+          `${T.gate} jwt-secret-sync`,
+          `${T.gate} operator-client-secret-sync`,
         ].sort(),
       );
     });
@@ -239,7 +256,7 @@ describe("program", () => {
       };
       for (const [name, days] of Object.entries(expectedDays)) {
         const rotator = result.recorder.get(T.rotating, name);
-        assert.equal(rotator.inputs.rotationDays, days, name);
+        assert.equal(rotator.inputs.rotationMinutes, periodMinutes(days), name);
         assert.equal(rotator.inputs.triggers, undefined, name);
       }
     });
@@ -266,16 +283,36 @@ describe("program", () => {
       assert.equal(value.inputs.value, placeholderKey);
     });
 
-    it("waits the grace period after the key is written", async () => {
-      const sleep = result.recorder.get(T.sleep, "openrouter-api-key-grace");
+    it("confirms the new key in the cluster after it is written", async () => {
+      const gate = result.recorder.get(T.gate, "openrouter-api-key-sync");
       const value = result.recorder.get(T.secretValue, "openrouter-api-key-secret");
-      const keyName = `anythingllm-prod-openrouter-api-key-${mockNowRfc3339}`;
-      const keyHash = crypto.createHash("sha256").update(keyName).digest("hex");
+      const cr = result.recorder.get(T.infisicalSecret, "anythingllm-infisical-secret");
+      const keyHash = sha256(`anythingllm-prod-openrouter-api-key-${mockNowRfc3339}`);
 
-      const dependsOn = await resolveDependsOn(sleep);
+      const dependsOn = await resolveDependsOn(gate);
 
-      assert.equal(sleep.inputs.createDuration, "120s");
-      assert.deepEqual(sleep.inputs.triggers, { keyHash });
+      assert.equal(gate.inputs.trigger, keyHash);
+      assert.equal(gate.inputs.timeoutSeconds, 600);
+      assert.deepEqual(gate.inputs.syncedValue, {
+        namespace: "anything-llm",
+        secretName: "anythingllm-secrets",
+        secretKey: "OPENROUTER_API_KEY",
+        valueSha256: sha256(placeholderKey),
+        deploymentName: "anythingllm",
+      });
+      assert.ok(dependsOn.includes(value.resource));
+      assert.ok(dependsOn.includes(cr.resource));
+    });
+
+    it("confirms the new JWT secret before the health check", async () => {
+      const gate = result.recorder.get(T.gate, "jwt-secret-sync");
+      const value = result.recorder.get(T.secretValue, "jwt-secret-secret");
+
+      const dependsOn = await resolveDependsOn(gate);
+
+      assert.equal(gate.inputs.syncedValue.secretKey, "JWT_SECRET");
+      assert.equal(gate.inputs.syncedValue.valueSha256, sha256(value.inputs.value));
+      assert.equal(gate.inputs.trigger, sha256(value.inputs.value));
       assert.ok(dependsOn.includes(value.resource));
     });
 
@@ -302,14 +339,20 @@ describe("program", () => {
       assert.equal(secret.inputs.ttlSeconds, (30 + 7) * 86400);
     });
 
-    it("waits for the credentials Secret before revoking", async () => {
-      const sleep = result.recorder.get(T.sleep, "operator-client-secret-grace");
+    it("waits for the operator's login before revoking", async () => {
+      const gate = result.recorder.get(T.gate, "operator-client-secret-sync");
       const authSecret = result.recorder.get(T.secret, "anythingllm-auth");
 
-      const dependsOn = await resolveDependsOn(sleep);
+      const dependsOn = await resolveDependsOn(gate);
 
-      assert.equal(sleep.inputs.createDuration, "120s");
-      assert.deepEqual(sleep.inputs.triggers, { clientSecretId: "csid-new" });
+      assert.equal(gate.inputs.trigger, "csid-new");
+      assert.deepEqual(gate.inputs.operatorLogin, {
+        apiUrl,
+        identityId: operatorIdentityId,
+        clientSecretId: "csid-new",
+        infisicalSecretNamespace: "anything-llm",
+        infisicalSecretName: "anythingllm",
+      });
       assert.ok(dependsOn.includes(authSecret.resource));
     });
 
@@ -354,10 +397,10 @@ describe("program", () => {
         "operatorClientSecret",
       ]);
       assert.equal(outputs.rotation.openrouterApiKey.lastRotated, mockNowRfc3339);
-      assert.equal(outputs.rotation.openrouterApiKey.nextDue, addDays(mockNowRfc3339, 7));
+      assert.equal(outputs.rotation.openrouterApiKey.nextDue, dueAfter(mockNowRfc3339, 7));
       assert.match(outputs.rotation.openrouterApiKey.keyHash, /^[0-9a-f]{64}$/);
-      assert.equal(outputs.rotation.jwtSecret.nextDue, addDays(mockNowRfc3339, 90));
-      assert.equal(outputs.rotation.operatorClientSecret.nextDue, addDays(mockNowRfc3339, 30));
+      assert.equal(outputs.rotation.jwtSecret.nextDue, dueAfter(mockNowRfc3339, 90));
+      assert.equal(outputs.rotation.operatorClientSecret.nextDue, dueAfter(mockNowRfc3339, 30));
       assert.equal(outputs.rotation.operatorClientSecret.clientSecretId, "csid-new");
     });
 
@@ -416,6 +459,12 @@ describe("program", () => {
       assert.equal(result.recorder.ofType(T.deploymentPatch).length, 0);
     });
 
+    it("does not wait for a rollout the operator will not start", () => {
+      const gate = result.recorder.get(T.gate, "openrouter-api-key-sync");
+
+      assert.equal(gate.inputs.syncedValue.deploymentName, undefined);
+    });
+
     it("declares the InfisicalSecret without a release dependency", async () => {
       const cr = result.recorder.get(T.infisicalSecret, "anythingllm-infisical-secret");
 
@@ -430,6 +479,50 @@ describe("program", () => {
     });
   });
 
+  describe("with the sync gate off", () => {
+    let result: RunResult;
+
+    before(async () => {
+      result = await run(prodConfig({ syncGate: "false", gracePeriodSeconds: "90" }));
+    });
+
+    it("waits the grace period instead of each gate", () => {
+      assert.equal(result.error, undefined, result.error?.message);
+      assert.equal(result.recorder.ofType(T.gate).length, 0);
+      for (const name of [
+        "openrouter-api-key-sync",
+        "jwt-secret-sync",
+        "operator-client-secret-sync",
+      ]) {
+        assert.equal(result.recorder.get(T.sleep, name).inputs.createDuration, "90s", name);
+      }
+    });
+
+    it("replaces the wait with each new credential", () => {
+      const keySleep = result.recorder.get(T.sleep, "openrouter-api-key-sync");
+      const clientSecretSleep = result.recorder.get(T.sleep, "operator-client-secret-sync");
+      const keyHash = sha256(`anythingllm-prod-openrouter-api-key-${mockNowRfc3339}`);
+
+      assert.deepEqual(keySleep.inputs.triggers, { trigger: keyHash });
+      assert.deepEqual(clientSecretSleep.inputs.triggers, { trigger: "csid-new" });
+    });
+  });
+
+  describe("with a health check URL", () => {
+    it("checks AnythingLLM after the JWT secret reached the pods", async () => {
+      const result = await run(prodConfig({ healthCheckUrl: "https://llm.example.test/api/ping" }));
+      const health = result.recorder.get(T.healthCheck, "jwt-secret-health");
+      const gate = result.recorder.get(T.gate, "jwt-secret-sync");
+
+      const dependsOn = await resolveDependsOn(health);
+
+      assert.equal(result.error, undefined, result.error?.message);
+      assert.equal(health.inputs.url, "https://llm.example.test/api/ping");
+      assert.equal(health.inputs.trigger, gate.inputs.trigger);
+      assert.ok(dependsOn.includes(gate.resource));
+    });
+  });
+
   describe("with key limits and a custom scope", () => {
     it("passes them to the key and the secrets", async () => {
       const result = await run(
@@ -439,12 +532,13 @@ describe("program", () => {
           infisicalHost: "https://infisical.example.test/",
           secretsPath: "/apps/anythingllm",
           gracePeriodSeconds: "0",
+          syncGate: "false",
         }),
       );
       const key = result.recorder.get(T.openRouterKey, "openrouter-api-key-key");
       const value = result.recorder.get(T.secretValue, "openrouter-api-key-secret");
       const cr = result.recorder.get(T.infisicalSecret, "anythingllm-infisical-secret");
-      const sleep = result.recorder.get(T.sleep, "openrouter-api-key-grace");
+      const sleep = result.recorder.get(T.sleep, "openrouter-api-key-sync");
 
       assert.equal(result.error, undefined, result.error?.message);
       assert.equal(key.inputs.limit, 12.5);
