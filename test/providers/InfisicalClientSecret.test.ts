@@ -298,10 +298,11 @@ describe("InfisicalClientSecret provider", function () {
 
     it("returns an empty id past the TTL", async () => {
       await fake.close();
-      // Created 31 days ago with a 30-day TTL.
-      const clock = new FakeClock({ startMs: Date.now() - 31 * dayMs });
+      const clock = new FakeClock();
       ({ fake } = await startPopulatedInfisicalFake({ clock }));
       const created = await create({ ttlSeconds: 30 * 86_400 });
+      // The server's clock, which its Date header reports, passes the 30-day TTL.
+      clock.advance(31 * dayMs);
 
       const result = await provider.call("read", created.id, created.outs);
 
@@ -310,9 +311,10 @@ describe("InfisicalClientSecret provider", function () {
 
     it("keeps a client secret within its TTL", async () => {
       await fake.close();
-      const clock = new FakeClock({ startMs: Date.now() - 29 * dayMs });
+      const clock = new FakeClock();
       ({ fake } = await startPopulatedInfisicalFake({ clock }));
       const created = await create({ ttlSeconds: 30 * 86_400 });
+      clock.advance(29 * dayMs);
 
       const result = await provider.call("read", created.id, created.outs);
 
