@@ -92,7 +92,7 @@ export = async () => {
   };
   const infisicalSecretName = "anythingllm";
 
-  // The client secret's sync gate must start after the credentials Secret holds the new secret,
+  // The client secret's sync gate must start after the credentials Secret contains the new secret,
   // but that Secret is built by SecretSync from this rotation's output. The consumers are
   // therefore passed as a promise and resolved once SecretSync exists.
   let resolveConsumers: (consumers: pulumi.Resource[]) => void = () => undefined;

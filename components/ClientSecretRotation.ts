@@ -28,23 +28,23 @@ export interface ClientSecretRotationArgs extends RotationScheduleArgs {
   identityId: pulumi.Input<string>;
   /** Universal-auth client id of that identity, used to check that a new secret can log in. */
   clientId: pulumi.Input<string>;
-  /** How the operator's switch to the new secret is confirmed before the old one is revoked. */
+  /** Check that the operator uses the new secret before the old one is revoked. */
   handOff: HandOffArgs;
   /** The InfisicalSecret whose operator logs in with the client secret. */
   infisicalSecret: { namespace: pulumi.Input<string>; name: pulumi.Input<string> };
   /**
    * Resources that take the new client secret, such as the operator's credentials Secret. The
-   * grace wait starts after they are updated. An Input, because the consumers are built from
-   * this component's own output and exist only after it.
+   * sync gate or grace wait starts after they are updated. It is an Input because the consumers
+   * are built from this component's own output and exist only after it.
    */
   consumers: pulumi.Input<pulumi.Resource[]>;
 }
 
 /**
- * The universal-auth client secret of the operator's identity, rotated on a schedule: a new
- * secret is created and checked by a login, the consumers are updated, the sync gate waits until
- * the operator has logged in with it and synced (or a fixed wait passes, when the gate is off),
- * and the old secret is revoked at the end of the run.
+ * The universal-auth client secret of the operator's identity, rotated on a schedule. A new
+ * secret is created and checked by a login, and the consumers are updated. The sync gate then
+ * waits until the operator has logged in with it and synced, or a fixed wait passes when the gate
+ * is off. The old secret is revoked at the end of the run.
  */
 export class ClientSecretRotation extends pulumi.ComponentResource {
   /** The current client secret; secret. */

@@ -14,26 +14,26 @@ import {
   warnWhenOverdue,
 } from "./rotation";
 
-/** Name of the Infisical secret that holds AnythingLLM's JWT signing secret. */
+/** Name of the Infisical secret that contains AnythingLLM's JWT signing secret. */
 export const jwtSecretName = "JWT_SECRET";
 
 /** Length of a JWT_SECRET in bytes; written as twice as many hex characters. */
 export const jwtSecretBytes = 32;
 
-/** Builds the keepers of the random bytes: only the rotator's id, so nothing else regenerates them. */
+/** Builds the keepers of the random bytes: the rotator's id alone, so nothing else renews them. */
 export function jwtKeepers(rotationId: string): Record<string, string> {
   return { rotation: rotationId };
 }
 
 /** Arguments of {@link JwtSecretRotation}. */
 export interface JwtSecretRotationArgs extends RotationScheduleArgs {
-  /** Where the secret is written. */
+  /** Infisical location the secret is written to. */
   infisical: InfisicalTargetArgs;
-  /** How the cluster's switch to the new secret is confirmed. */
+  /** Check that the cluster uses the new secret. */
   handOff: HandOffArgs;
   /** The managed Secret and Deployment that receive the secret. */
   synced: SyncedSecretArgs;
-  /** Resources the confirmation waits for besides the Infisical write, such as the InfisicalSecret. */
+  /** Resources the confirmation waits for besides the Infisical write, e.g. the InfisicalSecret. */
   syncDependsOn?: pulumi.Input<pulumi.Resource>[];
   /**
    * AnythingLLM URL that must answer 2xx after the pods restarted with a new secret; no check
@@ -44,9 +44,9 @@ export interface JwtSecretRotationArgs extends RotationScheduleArgs {
 
 /**
  * AnythingLLM's `JWT_SECRET`, rotated on a schedule: 32 random bytes, hex-encoded, written to
- * Infisical, then confirmed in the cluster like the other credentials and, when a URL is given,
- * checked with a request to AnythingLLM. A new secret signs users out; nothing else holds the old
- * one, so nothing is deleted.
+ * Infisical, then confirmed in the cluster like the other credentials. When a URL is given, a
+ * request to AnythingLLM checks it afterwards. A new secret signs users out. Nothing else uses
+ * the old one, so nothing is deleted.
  */
 export class JwtSecretRotation extends pulumi.ComponentResource {
   /** When the current rotation period began (RFC 3339). */

@@ -13,7 +13,7 @@ import {
   warnWhenOverdue,
 } from "./rotation";
 
-/** Name of the Infisical secret that holds AnythingLLM's OpenRouter API key. */
+/** Name of the Infisical secret that contains AnythingLLM's OpenRouter API key. */
 export const openRouterSecretName = "OPENROUTER_API_KEY";
 
 /** Arguments of {@link OpenRouterKeyRotation}. */
@@ -24,20 +24,20 @@ export interface OpenRouterKeyRotationArgs extends RotationScheduleArgs {
   limit?: pulumi.Input<number>;
   /** Period after which the cap resets; never when unset. */
   limitReset?: pulumi.Input<LimitReset>;
-  /** Where the key is written. */
+  /** Infisical location the key is written to. */
   infisical: InfisicalTargetArgs;
-  /** How the cluster's switch to the new key is confirmed before the old key is deleted. */
+  /** Check that the cluster uses the new key before the old key is deleted. */
   handOff: HandOffArgs;
   /** The managed Secret and Deployment that receive the key. */
   synced: SyncedSecretArgs;
-  /** Resources the confirmation waits for besides the Infisical write, such as the InfisicalSecret. */
+  /** Resources the confirmation waits for besides the Infisical write, e.g. the InfisicalSecret. */
   syncDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
- * The OpenRouter API key of AnythingLLM, rotated on a schedule: a new key is created and written
- * to Infisical, the sync gate waits until the managed Secret holds it and the pods restarted with
- * it (or a fixed wait passes, when the gate is off), and the old key is deleted at the end of the
+ * The OpenRouter API key of AnythingLLM, rotated on a schedule. A new key is created and written
+ * to Infisical. The sync gate waits until the managed Secret contains it and the pods restarted
+ * with it, or a fixed wait passes when the gate is off. The old key is deleted at the end of the
  * run, after all creates and updates. A gate that times out fails the run and keeps the old key.
  */
 export class OpenRouterKeyRotation extends pulumi.ComponentResource {

@@ -15,7 +15,7 @@ export interface RotationScheduleArgs {
   rotateNow?: string;
 }
 
-/** Where in Infisical a rotated credential is written. */
+/** Infisical location a rotated credential is written to. */
 export interface InfisicalTargetArgs {
   /** Infisical API base ending in `/api`. */
   apiUrl: pulumi.Input<string>;
@@ -37,7 +37,7 @@ export function rotatorTriggers(rotateNow: string | undefined): Record<string, s
 
 /**
  * Minutes before the full period at which a rotation counts as due. A daily scheduled run starts
- * at a slightly different time each day; without this margin a run that starts a few minutes
+ * at a slightly different time each day. Without this margin, a run that starts a few minutes
  * earlier than the one that rotated last finds the rotation not yet due, and a 7-day period
  * becomes 8 days. Six hours covers the start delays of cron-based schedulers, and a manual run
  * can rotate at most that much early.
@@ -91,7 +91,7 @@ export interface SyncedSecretArgs {
 
 /**
  * Creates the step between writing a new value to Infisical and deleting the old credential:
- * a gate that waits until the managed Secret holds the value and the Deployment rolled out with
+ * a gate that waits until the managed Secret contains the value and the Deployment rolled out with
  * it, or a fixed wait when the gate is off. Either one is replaced with each new `trigger`, so it
  * runs in every rotation, after `dependsOn` and before the run's deletions.
  */

@@ -140,11 +140,11 @@ function formatProblems(problems: readonly ConfigProblem[]): string {
 export interface LoadStackConfigOptions {
   /** Environment that credentials fall back to; default `process.env`. */
   env?: Record<string, string | undefined>;
-  /** Whether a key is stored encrypted in the stack config; default: every key counts as encrypted. */
+  /** Whether a key is stored encrypted in the stack config; by default every key counts so. */
   isSecret?: (key: string) => boolean;
 }
 
-/** Quotes a value for a POSIX shell when it holds anything but plain characters. */
+/** Quotes a value for a POSIX shell when it contains anything but plain characters. */
 export function shellQuote(value: string): string {
   if (/^[A-Za-z0-9._:/@%+=,<>-]+$/.test(value)) {
     return value;
@@ -152,7 +152,7 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The command that sets a key, e.g. `pulumi config set anythingllm-secrets:envSlug prod`. */
+/** Builds the `pulumi config set` command for a key, quoting the value for a shell. */
 export function configSetCommand(key: string, value: string, secret = false): string {
   const flag = secret ? "--secret " : "";
   return `pulumi config set ${flag}${projectName}:${key} ${shellQuote(value)}`;
@@ -161,8 +161,8 @@ export function configSetCommand(key: string, value: string, secret = false): st
 /** Shows a non-secret value in a message: JSON-quoted, user info of URLs masked, long ones cut. */
 function displayValue(value: string): string {
   const masked = value.replace(/\/\/[^/@\s]*@/g, "//***@");
-  const shown = masked.length > 120 ? `${masked.slice(0, 120)}...` : masked;
-  return JSON.stringify(shown);
+  const truncated = masked.length > 120 ? `${masked.slice(0, 120)}...` : masked;
+  return JSON.stringify(truncated);
 }
 
 /** Reads settings one by one and collects every problem instead of stopping at the first. */

@@ -51,7 +51,8 @@ describe("Pulumi.yaml", () => {
     assert.equal(project.name, projectName);
     assert.equal(project.runtime.name, "nodejs");
     assert.equal(project.runtime.options?.typescript, true);
-    assert.ok(project.description && project.description.length > 0);
+    assert.equal(typeof project.description, "string");
+    assert.ok(project.description!.length > 0);
   });
 
   it("refreshes on every run", () => {

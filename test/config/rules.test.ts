@@ -98,7 +98,8 @@ describe("config rules", () => {
     ["healthCheckUrl", rules.healthCheckUrl, "ws://anythingllm:3001"],
   ];
   for (const [name, rule, raw] of invalid) {
-    it(`${name} rejects ${JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}...` : raw)}`, () => {
+    const shownRaw = raw.length > 40 ? `${raw.slice(0, 40)}...` : raw;
+    it(`${name} rejects ${JSON.stringify(shownRaw)}`, () => {
       rejects(rule, raw);
     });
   }

@@ -1,5 +1,5 @@
 // Runs the Pulumi program, or a component, under pulumi.runtime.setMocks and records every
-// resource: its type, name, parent and options (from a stack transformation, which sees the
+// resource: its type, name, parent and options (from a stack transformation, which receives the
 // options the SDK acts on) and its resolved inputs (from the mocks' newResource).
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -276,7 +276,12 @@ export async function resolveDependsOn(record: RecordedResource): Promise<pulumi
   const value = pulumi.Output.isInstance(option)
     ? await new Promise((resolve) => option.apply((resolved) => resolve(resolved)))
     : await option;
-  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  let list: unknown[] = [];
+  if (Array.isArray(value)) {
+    list = value;
+  } else if (value !== undefined) {
+    list = [value];
+  }
   return Promise.all(list.map((item) => Promise.resolve(item as pulumi.Resource)));
 }
 

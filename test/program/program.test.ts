@@ -41,12 +41,12 @@ const T = {
   healthCheck: "pulumi-nodejs:dynamic/anythingllm:HealthCheck",
 };
 
-/** A rotator's period in minutes: the rotation days less the 6-hour schedule tolerance. */
+/** Returns a rotator's period in minutes: the rotation days less the 6-hour schedule tolerance. */
 function periodMinutes(days: number): number {
   return days * 1440 - 360;
 }
 
-/** The due time of a rotator created at `rfc3339` with a period of `days`. */
+/** Returns the due time of a rotator created at `rfc3339` with a period of `days`. */
 function dueAfter(rfc3339: string, days: number): string {
   return toRfc3339(Date.parse(rfc3339) + periodMinutes(days) * 60_000);
 }
