@@ -554,6 +554,35 @@ describe("program", () => {
     });
   });
 
+  describe("with each spelling of the Infisical host", () => {
+    const spellings = [
+      "https://infisical.example.test",
+      "https://infisical.example.test/",
+      "https://infisical.example.test/api",
+      "https://infisical.example.test/api/",
+    ];
+    const expectedApiUrl = "https://infisical.example.test/api";
+
+    for (const spelling of spellings) {
+      it(`uses the /api base for ${spelling}`, async () => {
+        const result = await run(prodConfig({ infisicalHost: spelling }));
+        const cr = result.recorder.get(T.infisicalSecret, "anythingllm-infisical-secret");
+        const release = result.recorder.get(T.release, "infisical-operator-release");
+        const values = result.recorder.ofType(T.secretValue);
+        const clientSecret = result.recorder.get(T.clientSecret, "operator-client-secret-secret");
+
+        assert.equal(result.error, undefined, result.error?.message);
+        assert.equal(cr.inputs.spec.hostAPI, expectedApiUrl);
+        assert.equal(release.inputs.values.hostAPI, expectedApiUrl);
+        assert.equal(clientSecret.inputs.apiUrl, expectedApiUrl);
+        assert.equal(values.length, 2);
+        for (const value of values) {
+          assert.equal(value.inputs.apiUrl, expectedApiUrl, value.name);
+        }
+      });
+    }
+  });
+
   describe("with invalid settings", () => {
     it("fails before declaring any resource", async () => {
       const result = await run(prodConfig({ secretsPath: "app", resyncInterval: "1s" }));
