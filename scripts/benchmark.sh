@@ -8,9 +8,7 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mocha_file() {
-  mocha --no-config -r ts-node/register/transpile-only --extension ts --timeout 1200000 --exit "$@"
-}
+mocha_file=(mocha --no-config -r ts-node/register/transpile-only --extension ts --timeout 1200000 --exit)
 timed() {
   local label=$1
   shift
@@ -22,7 +20,7 @@ timed() {
 echo "node $(node --version), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB"
 
 ANYTHINGLLM_BENCHMARK_OUT="$work/calls.json" timed "200-day simulation" \
-  mocha_file test/harness/schedule.test.ts
+  "${mocha_file[@]}" test/harness/schedule.test.ts
 node -e '
   const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const stats = (xs) => `min ${Math.min(...xs)}, max ${Math.max(...xs)}, runs ${xs.length}`;
@@ -30,7 +28,7 @@ node -e '
   console.log(`API calls of a run with nothing due: ${stats(c.idleRunCalls)}`);
 ' "$work/calls.json"
 
-timed "fault campaign" mocha_file test/harness/faults.test.ts
+timed "fault campaign" "${mocha_file[@]}" test/harness/faults.test.ts
 timed "whole test suite (npm test)" npm test --silent
 
 echo "cluster sync gate with a fake operator (poll interval starts at 1 s):"
