@@ -320,15 +320,48 @@ function describeCredentialSources(credential: CredentialSetting): string {
   return `${command}, or set the environment ${noun} ${variables}`;
 }
 
+/** Returns a value without surrounding whitespace, or undefined when nothing else is left. */
+function nonBlank(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === "" ? undefined : trimmed;
+}
+
+/**
+ * Describes the sources of a credential that are set but blank, which the providers skip.
+ * Returns "" when there are none.
+ */
+function describeBlankSources(
+  credential: CredentialSetting,
+  configValue: string | undefined,
+  env: Record<string, string | undefined>,
+): string {
+  const sources = credential.envVars
+    .filter((name) => env[name] !== undefined && nonBlank(env[name]) === undefined)
+    .map((name) => `the environment variable ${name}`);
+  if (configValue !== undefined && nonBlank(configValue) === undefined) {
+    sources.unshift("the stack config value");
+  }
+  if (sources.length === 0) {
+    return "";
+  }
+  const list = sources.join(" and ");
+  const verb = sources.length === 1 ? "is" : "are";
+  return ` ${list[0].toUpperCase()}${list.slice(1)} ${verb} blank, and a blank value counts as missing.`;
+}
+
 function checkCredentials(reader: SettingsReader, options: LoadStackConfigOptions): void {
   const env = options.env ?? process.env;
   for (const credential of credentialSettings) {
-    const fromConfig = reader.raw(credential.key);
-    const fromEnv = credential.envVars.map((name) => env[name]).find((value) => !!value);
+    // The providers trim credentials and skip blank ones, so a blank value counts as missing.
+    const fromConfig = nonBlank(reader.raw(credential.key));
+    const fromEnv = credential.envVars
+      .map((name) => nonBlank(env[name]))
+      .find((value) => value !== undefined);
     if (fromConfig === undefined && fromEnv === undefined) {
+      const blankNote = describeBlankSources(credential, reader.raw(credential.key), env);
       reader.addProblem(
         credential.key,
-        `${credential.key} is missing from the stack config and the environment. Fix: ${describeCredentialSources(credential)}`,
+        `${credential.key} is missing from the stack config and the environment.${blankNote} Fix: ${describeCredentialSources(credential)}`,
       );
       continue;
     }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { infisicalCredentials, storeProviderConfig } from "./credentials";
-import { isApiStatus, withHint } from "./http";
+import { isApiNotFound, withHint } from "./http";
 import {
   infisicalRequest,
   normalizeInfisicalApiUrl,
@@ -126,7 +126,7 @@ export function diffInfisicalClientSecret(
  * unknown client secret id comes back too, the callers treat it as already gone.
  */
 function notFoundHint(error: unknown, inputs: InfisicalClientSecretInputs) {
-  if (!isApiStatus(error, 404)) {
+  if (!isApiNotFound(error)) {
     return error;
   }
   const hint = `The identity ${inputs.identityId} was not found; check the operatorIdentityId setting`;
@@ -144,7 +144,7 @@ async function revokeClientSecret(inputs: InfisicalClientSecretInputs, clientSec
       idempotent: true,
     });
   } catch (error) {
-    if (!isApiStatus(error, 404)) {
+    if (!isApiNotFound(error)) {
       throw error;
     }
   }
@@ -307,7 +307,7 @@ async function readInfisicalClientSecret(
     nowMs = serverNowMs(response.headers);
   } catch (error) {
     // Infisical returns 404 for an unknown client secret id as well as for an unknown identity.
-    if (isApiStatus(error, 404)) {
+    if (isApiNotFound(error)) {
       return { id: "" };
     }
     throw error;

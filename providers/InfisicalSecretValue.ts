@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { infisicalCredentials, storeProviderConfig } from "./credentials";
-import { isApiStatus } from "./http";
+import { isApiNotFound, isApiStatus } from "./http";
 import { infisicalRequest, normalizeInfisicalApiUrl } from "./infisicalAuth";
 import {
   changedProperties,
@@ -195,7 +195,7 @@ async function readInfisicalSecretValue(id: string, props?: Partial<InfisicalSec
     });
     secret = response.data?.secret;
   } catch (error) {
-    if (isApiStatus(error, 404)) {
+    if (isApiNotFound(error)) {
       return { id: "" };
     }
     throw error;
@@ -227,7 +227,7 @@ async function updateInfisicalSecretValue(
   try {
     await patchSecret(inputs);
   } catch (error) {
-    if (!isApiStatus(error, 404)) {
+    if (!isApiNotFound(error)) {
       throw error;
     }
     await postSecret(inputs);
@@ -246,7 +246,7 @@ async function deleteInfisicalSecretValue(props: InfisicalSecretValueInputs) {
       idempotent: true,
     });
   } catch (error) {
-    if (!isApiStatus(error, 404)) {
+    if (!isApiNotFound(error)) {
       throw error;
     }
   }

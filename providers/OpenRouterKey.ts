@@ -8,6 +8,7 @@ import {
   sendApiRequest,
   sleep,
   withHint,
+  isApiNotFound,
 } from "./http";
 import {
   changedProperties,
@@ -203,7 +204,7 @@ async function deleteKey(apiUrl: string, hash: string): Promise<void> {
       idempotent: true,
     });
   } catch (error) {
-    if (!isApiStatus(error, 404)) {
+    if (!isApiNotFound(error)) {
       throw error;
     }
   }
@@ -351,7 +352,7 @@ async function readOpenRouterKey(id: string, props?: Partial<OpenRouterKeyOutput
       idempotent: true,
     });
   } catch (error) {
-    if (isApiStatus(error, 404)) {
+    if (isApiNotFound(error)) {
       return { id: "" };
     }
     throw error;
@@ -400,7 +401,7 @@ async function updateOpenRouterKey(
         idempotent: true,
       });
     } catch (error) {
-      if (isApiStatus(error, 404)) {
+      if (isApiNotFound(error)) {
         throw new Error(
           `OpenRouter key ${hash} was not found, so it cannot be updated. ` +
             "Run `pulumi refresh` to drop it from the state; the next `pulumi up` creates a new key.",

@@ -57,6 +57,11 @@ export interface ApiErrorDetails {
   apiCode?: string;
   /** The API's own error message, with redacted values removed. */
   apiMessage?: string;
+  /**
+   * True when the error body has the API's own error shape, so the status comes from the API and
+   * not from a proxy, a web front end or an unknown route.
+   */
+  fromApi?: boolean;
 }
 
 /**
@@ -81,6 +86,7 @@ export function createApiError(message: string, details: ApiErrorDetails): ApiEr
   error.status = details.status;
   error.apiCode = details.apiCode;
   error.apiMessage = details.apiMessage;
+  error.fromApi = details.fromApi;
   return error;
 }
 
@@ -103,6 +109,15 @@ export const maxRetryAfterMs = 60_000;
 /** Returns true when `error` is an `ApiError` with the given status. */
 export function isApiStatus(error: unknown, ...statuses: number[]): error is ApiError {
   return isApiError(error) && error.status !== undefined && statuses.includes(error.status);
+}
+
+/**
+ * Returns true when the API itself answered 404 with its own error body. Only such an answer
+ * proves a resource is gone: a 404 page of a proxy or of an unknown route says nothing about it,
+ * and taking it for "gone" would forget or delete a credential that is still in use.
+ */
+export function isApiNotFound(error: unknown): error is ApiError {
+  return isApiStatus(error, 404) && error.fromApi === true;
 }
 
 /** Returns the origin and path of `url`, dropping credentials, query string and fragment. */
@@ -391,20 +406,47 @@ function cleanApiText(request: ApiRequest, text: string | undefined): string | u
       cleaned = cleaned.split(secret).join("[redacted]");
     }
   }
+  // An echoed Authorization header is removed whole, scheme included.
+  cleaned = cleaned.replace(/\bbearer\s+\S+/gi, "[redacted]");
   cleaned = cleaned.replace(/\s+/g, " ").trim();
   return cleaned.length > 300 ? `${cleaned.slice(0, 300)}...` : cleaned;
 }
 
-function errorTextOf(request: ApiRequest, response: AxiosResponse<string>): ApiErrorText {
+function errorTextOf(
+  request: ApiRequest,
+  response: AxiosResponse<string>,
+): ApiErrorText & { fromApi: boolean } {
   if (!isJsonMediaType(mediaTypeOf(response))) {
-    return {};
+    return { fromApi: false };
   }
   try {
-    const raw = extractApiErrorText(JSON.parse(response.data ?? ""));
-    return { code: cleanApiText(request, raw.code), message: cleanApiText(request, raw.message) };
+    const body = JSON.parse(response.data ?? "");
+    const raw = extractApiErrorText(body);
+    return {
+      code: cleanApiText(request, raw.code),
+      message: cleanApiText(request, raw.message),
+      fromApi: hasApiErrorShape(request.service, body),
+    };
   } catch {
-    return {};
+    return { fromApi: false };
   }
+}
+
+/**
+ * Recognizes the error bodies the APIs themselves send. OpenRouter wraps every error as
+ * `{error: {code, message}}`. Infisical's error handler always adds a `reqId`, which the
+ * framework's default body for an unknown route lacks.
+ */
+function hasApiErrorShape(service: ServiceName, body: unknown): boolean {
+  if (typeof body !== "object" || body === null) {
+    return false;
+  }
+  const record = body as Record<string, unknown>;
+  if (service === "OpenRouter") {
+    const nested = record.error as Record<string, unknown> | undefined;
+    return typeof nested === "object" && nested !== null && typeof nested.message === "string";
+  }
+  return typeof record.reqId === "string" && typeof record.statusCode === "number";
 }
 
 function statusError(request: ApiRequest, response: AxiosResponse<string>): ApiError {
@@ -425,6 +467,8 @@ function statusError(request: ApiRequest, response: AxiosResponse<string>): ApiE
     message += ` (non-JSON ${mediaType || "response"}; check the ${request.urlSetting} setting)`;
   } else if (status >= 300 && status < 400) {
     message += ` (a redirect; check the ${request.urlSetting} setting)`;
+  } else if (status === 404 && !text.fromApi) {
+    message += ` (not an answer of the ${request.service} API; check the ${request.urlSetting} setting)`;
   }
 
   return createApiError(message, {
@@ -435,6 +479,7 @@ function statusError(request: ApiRequest, response: AxiosResponse<string>): ApiE
     status,
     apiCode: text.code,
     apiMessage: text.message,
+    fromApi: text.fromApi,
   });
 }
 

@@ -56,6 +56,7 @@ export function clearInfisicalTokenCache(): void {
 async function loginUniversalAuth(
   apiUrl: string,
   credentials: InfisicalCredentials,
+  idempotent = true,
 ): Promise<{ accessToken: string; expiresIn: number }> {
   const response = await sendApiRequest<{ accessToken?: unknown; expiresIn?: unknown }>({
     service: "Infisical",
@@ -63,8 +64,8 @@ async function loginUniversalAuth(
     method: "POST",
     url: `${apiUrl}/v1/auth/universal-auth/login`,
     body: { clientId: credentials.clientId, clientSecret: credentials.clientSecret },
-    // A repeated login only issues another token.
-    idempotent: true,
+    // A repeated login only issues another token, unless the caller counts the logins.
+    idempotent,
     redact: [credentials.clientSecret],
   });
 
@@ -78,14 +79,16 @@ async function loginUniversalAuth(
 
 /**
  * Checks that a client secret can log in, as the operator will. Throws the login's `ApiError`
- * when it cannot. The token it gets is not kept.
+ * when it cannot. The token it gets is not kept. The login is sent at most once (a 429 aside,
+ * which the server rejects before it counts): the sync gate takes a use count above one as proof
+ * that the operator logged in, so a retry after a lost response would fake that proof.
  */
 export async function verifyClientSecretLogin(
   apiUrl: string,
   clientId: string,
   clientSecret: string,
 ): Promise<void> {
-  await loginUniversalAuth(normalizeInfisicalApiUrl(apiUrl), { clientId, clientSecret });
+  await loginUniversalAuth(normalizeInfisicalApiUrl(apiUrl), { clientId, clientSecret }, false);
 }
 
 /**

@@ -101,6 +101,9 @@ export function sameInput(a: unknown, b: unknown): boolean {
  * Lists the properties whose values differ between old outputs and new inputs. Only `properties`
  * are compared, so the serialized provider text in `__provider` never counts as a change.
  */
+// NOTE: because a new provider text alone is no change, `read` and `delete` of an existing
+// resource keep running the text stored with it until the resource is updated or replaced, which
+// for a credential means its next rotation. A fix to `delete` reaches old credentials only then.
 export function changedProperties(
   olds: Record<string, unknown>,
   news: Record<string, unknown>,

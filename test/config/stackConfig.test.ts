@@ -419,6 +419,66 @@ describe("loadStackConfig", () => {
       });
     }
 
+    const blankEnv: Array<[string, string]> = [
+      ["INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", "infisicalClientId"],
+      ["INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET", "infisicalClientSecret"],
+      ["OPENROUTER_MANAGEMENT_KEY", "openrouterManagementKey"],
+      ["OPENROUTER_PROVISIONING_KEY", "openrouterManagementKey"],
+    ];
+    for (const [name, key] of blankEnv) {
+      it(`treats a blank ${name} as missing`, () => {
+        const problems = problemsOf({ [key]: undefined }, { env: { [name]: " \t" } });
+
+        assert.equal(problems.length, 1);
+        assert.equal(problems[0].key, key);
+        assert.match(problems[0].message, new RegExp(`^${key} is missing from the stack config`));
+        assert.match(
+          problems[0].message,
+          new RegExp(
+            `The environment variable ${name} is blank, and a blank value counts as missing\\.`,
+          ),
+        );
+      });
+    }
+
+    for (const [, key] of blankEnv.slice(0, 3)) {
+      it(`treats a blank ${key} in the stack config as missing`, () => {
+        const problems = problemsOf({ [key]: "  " });
+
+        assert.equal(problems.length, 1);
+        assert.equal(problems[0].key, key);
+        assert.match(problems[0].message, /The stack config value is blank/);
+      });
+    }
+
+    it("names every blank source", () => {
+      const problems = problemsOf(
+        { openrouterManagementKey: " " },
+        { env: { OPENROUTER_MANAGEMENT_KEY: "", OPENROUTER_PROVISIONING_KEY: " " } },
+      );
+
+      assert.equal(problems.length, 1);
+      assert.match(
+        problems[0].message,
+        /The stack config value and the environment variable OPENROUTER_MANAGEMENT_KEY and the environment variable OPENROUTER_PROVISIONING_KEY are blank/,
+      );
+    });
+
+    it("falls back to the environment past a blank config value", () => {
+      const problems = problemsOf(
+        { openrouterManagementKey: " " },
+        { env: { OPENROUTER_MANAGEMENT_KEY: "mgmt-ENV-PLACEHOLDER" } },
+      );
+
+      assert.deepEqual(problems, []);
+    });
+
+    it("accepts a client id with surrounding spaces", () => {
+      const problems = problemsOf({ infisicalClientId: ` ${validSettings.infisicalClientId} ` });
+
+      assert.deepEqual(problems, []);
+    });
+
     it("rejects a secret credential stored in plain text", () => {
       const problems = problemsOf(
         {},
