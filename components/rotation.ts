@@ -68,10 +68,7 @@ export function createRotator(
   );
 }
 
-/**
- * How a rotation makes sure the cluster uses a new credential before the old one is deleted at
- * the end of the run.
- */
+/** Settings of the step that confirms the cluster uses a new credential before the old one goes. */
 export interface HandOffArgs {
   /** Polls the cluster with a {@link ClusterSyncGate}; false waits `gracePeriodSeconds` instead. */
   syncGate: boolean;

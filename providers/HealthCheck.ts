@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { endpointOf, readEnvMs, requestTimeoutMs, sleep } from "./http";
 import { changedProperties, createInputChecker, withoutUndefined } from "./inputs";
 
-/** Default time the application gets to answer 2xx, in seconds. */
+/** Default time the application gets to respond with a 2xx status, in seconds. */
 export const defaultHealthCheckTimeoutSeconds = 300;
 
 /** Arguments of {@link HealthCheck}. */
@@ -14,7 +14,7 @@ export interface HealthCheckArgs {
   url: pulumi.Input<string>;
   /** Value whose change runs the check again, such as the digest of a new secret. */
   trigger: pulumi.Input<string>;
-  /** Seconds the application gets to answer 2xx, 1 to 3600. Default 300. */
+  /** Seconds the application gets to respond with a 2xx status, 1 to 3600. Default 300. */
   timeoutSeconds?: pulumi.Input<number>;
 }
 
@@ -50,7 +50,7 @@ export function diffHealthCheck(
 }
 
 /**
- * Requests `inputs.url` until it answers 2xx or the timeout passes. Requests start every 2 s
+ * Requests `inputs.url` until it responds with a 2xx status or the timeout passes. Requests start every 2 s
  * (`ANYTHINGLLM_HEALTH_POLL_MS`). The error names the URL without its query string and the last
  * status or connection failure seen, never a response body.
  */

@@ -112,7 +112,7 @@ export function isApiStatus(error: unknown, ...statuses: number[]): error is Api
 }
 
 /**
- * Returns true when the API itself answered 404 with its own error body. Only such an answer
+ * Returns true when the API itself responded 404 with its own error body. Only such a response
  * proves a resource is gone: a 404 page of a proxy or of an unknown route says nothing about it,
  * and taking it for "gone" would forget or delete a credential that is still in use.
  */

@@ -79,9 +79,9 @@ async function loginUniversalAuth(
 
 /**
  * Checks that a client secret can log in, as the operator will. Throws the login's `ApiError`
- * when it cannot. The token it gets is not kept. The login is sent at most once (a 429 aside,
- * which the server rejects before it counts): the sync gate takes a use count above one as proof
- * that the operator logged in, so a retry after a lost response would fake that proof.
+ * when it cannot. The token it gets is not kept. The login is sent at most once, apart from 429
+ * retries, which the server rejects before it counts a use. The sync gate takes a use count above
+ * one as proof that the operator logged in, so a retry after a lost response would fake it.
  */
 export async function verifyClientSecretLogin(
   apiUrl: string,

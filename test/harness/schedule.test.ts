@@ -165,7 +165,7 @@ describe("scheduled runs over 200 days", function () {
   it("measures the API calls of a rotation run", () => {
     assert.ok(result.rotationRunCalls.length > 0);
     assert.ok(result.idleRunCalls.every((calls) => calls > 0));
-    // Read by the benchmark script; printed only when it asks for it.
+    // Written for the benchmark script, only when ANYTHINGLLM_BENCHMARK_OUT names a file.
     if (process.env.ANYTHINGLLM_BENCHMARK_OUT) {
       require("node:fs").writeFileSync(
         process.env.ANYTHINGLLM_BENCHMARK_OUT,

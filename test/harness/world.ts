@@ -154,7 +154,7 @@ export class World {
     return days * 24 * 60 - this.schedule.toleranceMinutes;
   }
 
-  /** The program's resources in dependency order, as the components declare them. */
+  /** Returns the program's resources in dependency order, as the components declare them. */
   program(): ResourceDeclaration[] {
     const texts = this.texts;
     const secret = (

@@ -13,7 +13,7 @@ interface HealthServer {
   close(): Promise<void>;
 }
 
-/** Answers each request with the next status of `statuses`, repeating the last one. */
+/** Responds to each request with the next status of `statuses`, repeating the last one. */
 async function startHealthServer(statuses: number[]): Promise<HealthServer> {
   const state = { statuses, requests: 0 };
   const server = http.createServer((_req, res) => {

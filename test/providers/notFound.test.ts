@@ -1,5 +1,5 @@
 // Only the API's own 404 proves that a credential is gone. A 404 page of a proxy, a web front end
-// or an unknown route must fail the call, or the engine forgets a credential still in use. Also:
+// or an unknown route must fail the call, or the engine drops a credential still in use. Also:
 // error text that a server echoes back never carries an Authorization header.
 import assert from "node:assert/strict";
 
@@ -160,7 +160,7 @@ describe("404 answers that are not the API's", () => {
       });
       try {
         // The first login is the program's own; the second checks the new client secret. The
-        // server counts the second, then the connection drops before the answer.
+        // server counts the second, then the connection drops before the response.
         fake.fail({
           method: "POST",
           path: loginPath,
