@@ -168,13 +168,19 @@ export function integerBetween(min: number, max: number, unit: string): Rule<num
   };
 }
 
-/** A positive decimal number, such as a USD amount. */
+// Plain decimal notation: digits with an optional fraction, or a fraction alone (".5").
+const decimalPattern = /^(\d+(\.\d+)?|\.\d+)$/;
+
+/** A number greater than 0 in plain decimal notation, such as a USD amount. */
 export const positiveDecimal: Rule<number> = (raw) => {
-  const value = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  const trimmed = raw.trim();
+  const value = decimalPattern.test(trimmed) ? Number(trimmed) : NaN;
   if (Number.isFinite(value) && value > 0) {
     return pass(value);
   }
-  return fail("must be a positive decimal number, e.g. 25 or 12.5");
+  return fail(
+    "must be a number greater than 0 in plain decimal notation, e.g. 25, 12.5, 0.5 or .5, without a sign, exponent or thousands separator",
+  );
 };
 
 /** One of OpenRouter's limit reset periods. */
@@ -199,23 +205,60 @@ function isLoopback(url: URL): boolean {
   return loopbackHosts.has(url.hostname);
 }
 
-/** An http or https URL without user info; http only when `requireHttps` is false. */
-function webUrl(raw: string, requireHttps: boolean): RuleResult<URL> {
+/** A parsed URL setting, or the rule it breaks and, where one is clear, a corrected URL. */
+type UrlCheck = { ok: true; url: URL } | { ok: false; rule: string; corrected?: URL };
+
+function withoutUserInfo(url: URL): URL {
+  const copy = new URL(url.href);
+  copy.username = "";
+  copy.password = "";
+  return copy;
+}
+
+/**
+ * Puts https on a URL given without a scheme. A URL with another scheme gets https in its place
+ * only when https is required, because a health check may need plain http.
+ */
+function withHttpsScheme(
+  raw: string,
+  url: URL | undefined,
+  requireHttps: boolean,
+): URL | undefined {
+  if (!raw.includes("://")) {
+    const withScheme = parseUrl(`https://${raw}`);
+    return withScheme && withoutUserInfo(withScheme);
+  }
+  if (url === undefined || url.host === "" || !requireHttps) {
+    return undefined;
+  }
+  return parseUrl(`https://${url.host}${url.pathname}${url.search}${url.hash}`);
+}
+
+/**
+ * Parses an http or https URL and rejects user info. Plain http passes only on the loopback host
+ * unless `requireHttps` is false.
+ */
+function checkWebUrl(raw: string, requireHttps: boolean): UrlCheck {
   const url = parseUrl(raw);
   const schemeRule = requireHttps
     ? "must be an https URL (http only for 127.0.0.1 or localhost)"
     : "must be an http or https URL";
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
-    const withScheme = raw.includes("://") ? undefined : parseUrl(`https://${raw}`);
-    return fail(schemeRule, withScheme?.toString());
+    return { ok: false, rule: schemeRule, corrected: withHttpsScheme(raw, url, requireHttps) };
   }
   if (requireHttps && url.protocol === "http:" && !isLoopback(url)) {
-    return fail(schemeRule, `https://${url.host}${url.pathname}`);
+    const corrected = withoutUserInfo(url);
+    corrected.protocol = "https:";
+    return { ok: false, rule: schemeRule, corrected };
   }
   if (url.username !== "" || url.password !== "") {
-    return fail("must not contain a user name or password");
+    return {
+      ok: false,
+      rule: "must not contain a user name or password",
+      corrected: withoutUserInfo(url),
+    };
   }
-  return pass(url);
+  return { ok: true, url };
 }
 
 /**
@@ -223,39 +266,61 @@ function webUrl(raw: string, requireHttps: boolean): RuleResult<URL> {
  * all normalise to `<origin>/api`, the base every API path is appended to.
  */
 export const infisicalHost: Rule<string> = (raw) => {
-  const parsed = webUrl(raw.trim(), true);
-  if (!parsed.ok) {
-    const url = parseUrl(parsed.suggestion ?? "");
-    return fail(parsed.rule, url ? `https://${url.host}` : undefined);
+  const checked = checkWebUrl(raw.trim(), true);
+  if (!checked.ok) {
+    return fail(checked.rule, checked.corrected?.origin);
   }
-  const url = parsed.value;
+  const url = checked.url;
   const path = url.pathname.replace(/\/+$/, "");
   if ((path !== "" && path !== "/api") || url.search !== "" || url.hash !== "") {
     return fail(
       "must be the Infisical site origin or its /api URL, e.g. https://app.infisical.com, without any other path, query or fragment",
-      `${url.origin}`,
+      url.origin,
     );
   }
   return pass(`${url.origin}/api`);
 };
 
-/** An API base URL such as OpenRouter's; https unless on the loopback host, no trailing "/". */
-export const apiBaseUrl: Rule<string> = (raw) => {
-  const parsed = webUrl(raw.trim(), true);
-  if (!parsed.ok) {
-    return parsed;
+/** The path that every OpenRouter API base ends in. */
+export const openrouterApiPath = "/api/v1";
+
+function openrouterApiSuggestion(url: URL): string {
+  const path = url.pathname.replace(/\/+$/, "");
+  return path.endsWith(openrouterApiPath)
+    ? `${url.origin}${path}`
+    : `${url.origin}${openrouterApiPath}`;
+}
+
+/**
+ * The OpenRouter API base: https unless on the loopback host, a path ending in `/api/v1` (a proxy
+ * may put a prefix before it), and no query or fragment. A trailing "/" is removed.
+ */
+export const openrouterApiUrl: Rule<string> = (raw) => {
+  const checked = checkWebUrl(raw.trim(), true);
+  if (!checked.ok) {
+    return fail(checked.rule, checked.corrected && openrouterApiSuggestion(checked.corrected));
   }
-  const url = parsed.value;
+  const url = checked.url;
   if (url.search !== "" || url.hash !== "") {
-    return fail("must not contain a query or fragment", `${url.origin}${url.pathname}`);
+    return fail(
+      "must not contain a query or fragment, because every API path is appended to it",
+      openrouterApiSuggestion(url),
+    );
   }
-  return pass(`${url.origin}${url.pathname.replace(/\/+$/, "")}`);
+  const path = url.pathname.replace(/\/+$/, "");
+  if (!path.endsWith(openrouterApiPath)) {
+    return fail(
+      `must be the API base, whose path ends in ${openrouterApiPath}, e.g. https://openrouter.ai${openrouterApiPath}`,
+      openrouterApiSuggestion(url),
+    );
+  }
+  return pass(`${url.origin}${path}`);
 };
 
-/** A URL to check with an HTTP GET, http or https. */
+/** A URL to check with an HTTP GET, http or https. It may have a query. */
 export const healthCheckUrl: Rule<string> = (raw) => {
-  const parsed = webUrl(raw.trim(), false);
-  return parsed.ok ? pass(parsed.value.toString()) : parsed;
+  const checked = checkWebUrl(raw.trim(), false);
+  return checked.ok ? pass(checked.url.href) : fail(checked.rule, checked.corrected?.href);
 };
 
 /** Any non-empty stamp of at most 256 characters; a new value rotates a credential. */

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 
+import { redactUrl } from "./redact";
 import * as rules from "./rules";
 import { KeyLimitReset, Rule } from "./rules";
 
@@ -158,9 +159,12 @@ export function configSetCommand(key: string, value: string, secret = false): st
   return `pulumi config set ${flag}${projectName}:${key} ${shellQuote(value)}`;
 }
 
-/** Shows a non-secret value in a message: JSON-quoted, user info of URLs masked, long ones cut. */
+/**
+ * Shows a non-secret value in a message: JSON-quoted, long ones cut, and with the user info, query
+ * values and fragment of a URL masked, because those can carry a token or password.
+ */
 function displayValue(value: string): string {
-  const masked = value.replace(/\/\/[^/@\s]*@/g, "//***@");
+  const masked = redactUrl(value);
   const truncated = masked.length > 120 ? `${masked.slice(0, 120)}...` : masked;
   return JSON.stringify(truncated);
 }
@@ -206,7 +210,8 @@ class SettingsReader {
     if (result.ok) {
       return result.value;
     }
-    const fix = configSetCommand(key, result.suggestion ?? fallback);
+    // A suggested URL keeps the names of its query parameters but not their values.
+    const fix = configSetCommand(key, redactUrl(result.suggestion ?? fallback, "<value>"));
     this.problems.push({
       key,
       message: `${key} ${displayValue(value)} is invalid: it ${result.rule}. Fix: ${fix}`,
@@ -271,7 +276,7 @@ function readSettings(reader: SettingsReader): StackConfig {
     authSecretName: reader.withDefault("authSecretName", rules.rfc1123Subdomain),
     operatorIdentityId: reader.required("operatorIdentityId", rules.uuid),
     operatorClientId: reader.required("operatorClientId", rules.uuid),
-    openrouterApiUrl: reader.withDefault("openrouterApiUrl", rules.apiBaseUrl),
+    openrouterApiUrl: reader.withDefault("openrouterApiUrl", rules.openrouterApiUrl),
     openrouterKeyLimit: reader.optional("openrouterKeyLimit", rules.positiveDecimal),
     openrouterKeyLimitReset: reader.optional("openrouterKeyLimitReset", rules.keyLimitReset),
     openrouterRotationDays: reader.withDefault("openrouterRotationDays", days),

@@ -35,6 +35,9 @@ describe("config rules", () => {
     ["chartVersion", rules.chartVersion, "v0.11.5-rc.1", "v0.11.5-rc.1"],
     ["boolean", rules.boolean, "false", false],
     ["positiveDecimal", rules.positiveDecimal, "0.5", 0.5],
+    ["positiveDecimal", rules.positiveDecimal, ".5", 0.5],
+    ["positiveDecimal", rules.positiveDecimal, "25", 25],
+    ["positiveDecimal", rules.positiveDecimal, "12.50", 12.5],
     ["keyLimitReset", rules.keyLimitReset, "daily", "daily"],
     [
       "infisicalHost",
@@ -50,22 +53,34 @@ describe("config rules", () => {
       "https://infisical.example.test/api",
     ],
     [
-      "apiBaseUrl",
-      rules.apiBaseUrl,
+      "openrouterApiUrl",
+      rules.openrouterApiUrl,
       "https://openrouter.ai/api/v1/",
       "https://openrouter.ai/api/v1",
     ],
     [
-      "apiBaseUrl",
-      rules.apiBaseUrl,
+      "openrouterApiUrl",
+      rules.openrouterApiUrl,
       "http://127.0.0.1:9000/api/v1",
       "http://127.0.0.1:9000/api/v1",
+    ],
+    [
+      "openrouterApiUrl",
+      rules.openrouterApiUrl,
+      "https://gateway.example.test/openrouter/api/v1//",
+      "https://gateway.example.test/openrouter/api/v1",
     ],
     [
       "healthCheckUrl",
       rules.healthCheckUrl,
       "http://anythingllm:3001/api/ping",
       "http://anythingllm:3001/api/ping",
+    ],
+    [
+      "healthCheckUrl",
+      rules.healthCheckUrl,
+      "http://anythingllm:3001/api/ping?token=tok-PLACEHOLDER",
+      "http://anythingllm:3001/api/ping?token=tok-PLACEHOLDER",
     ],
     ["rotateNowStamp", rules.rotateNowStamp, "2026-03-01T00:00:00Z", "2026-03-01T00:00:00Z"],
   ];
@@ -91,10 +106,29 @@ describe("config rules", () => {
     ["chartVersion", rules.chartVersion, "latest"],
     ["boolean", rules.boolean, "True"],
     ["positiveDecimal", rules.positiveDecimal, "1e3"],
+    ["positiveDecimal", rules.positiveDecimal, "-5"],
+    ["positiveDecimal", rules.positiveDecimal, "-.5"],
+    ["positiveDecimal", rules.positiveDecimal, "+5"],
+    ["positiveDecimal", rules.positiveDecimal, "0"],
+    ["positiveDecimal", rules.positiveDecimal, ".0"],
+    ["positiveDecimal", rules.positiveDecimal, "5."],
+    ["positiveDecimal", rules.positiveDecimal, "."],
+    ["positiveDecimal", rules.positiveDecimal, "NaN"],
+    ["positiveDecimal", rules.positiveDecimal, "Infinity"],
+    ["positiveDecimal", rules.positiveDecimal, "1,000"],
+    ["positiveDecimal", rules.positiveDecimal, "0x10"],
     ["keyLimitReset", rules.keyLimitReset, "Daily"],
     ["infisicalHost", rules.infisicalHost, "http://10.0.0.5"],
     ["infisicalHost", rules.infisicalHost, "https://h.example.test/api#x"],
-    ["apiBaseUrl", rules.apiBaseUrl, "https://openrouter.ai/api/v1?x=1"],
+    ["infisicalHost", rules.infisicalHost, "https://h.example.test/api?token=x"],
+    ["openrouterApiUrl", rules.openrouterApiUrl, "https://openrouter.ai/api/v1?x=1"],
+    ["openrouterApiUrl", rules.openrouterApiUrl, "https://openrouter.ai/api/v1#x"],
+    ["openrouterApiUrl", rules.openrouterApiUrl, "https://openrouter.example.test"],
+    ["openrouterApiUrl", rules.openrouterApiUrl, "https://openrouter.example.test/api"],
+    ["openrouterApiUrl", rules.openrouterApiUrl, "https://openrouter.ai/api/v1/keys"],
+    ["openrouterApiUrl", rules.openrouterApiUrl, "https://openrouter.ai/API/V1"],
+    ["openrouterApiUrl", rules.openrouterApiUrl, "https://u:p@openrouter.ai/api/v1"],
+    ["healthCheckUrl", rules.healthCheckUrl, "http://u:p@anythingllm:3001/api/ping"],
     ["healthCheckUrl", rules.healthCheckUrl, "ws://anythingllm:3001"],
   ];
   for (const [name, rule, raw] of invalid) {
@@ -125,5 +159,101 @@ describe("config rules", () => {
     const result = rules.infisicalHost("http://infisical.example.test/api");
 
     assert.equal(result.ok ? undefined : result.suggestion, "https://infisical.example.test");
+  });
+
+  describe("suggests", () => {
+    const cases: Array<[string, rules.Rule<unknown>, string, string | undefined]> = [
+      [
+        "infisicalHost",
+        rules.infisicalHost,
+        "https://user:pw@infisical.example.test",
+        "https://infisical.example.test",
+      ],
+      [
+        "infisicalHost",
+        rules.infisicalHost,
+        "http://user:pw@infisical.example.test:8443/api",
+        "https://infisical.example.test:8443",
+      ],
+      [
+        "infisicalHost",
+        rules.infisicalHost,
+        "ftp://infisical.example.test",
+        "https://infisical.example.test",
+      ],
+      [
+        "infisicalHost",
+        rules.infisicalHost,
+        "https://infisical.example.test/api?token=x",
+        "https://infisical.example.test",
+      ],
+      [
+        "openrouterApiUrl",
+        rules.openrouterApiUrl,
+        "https://user:pw@openrouter.example.test/api/v1/",
+        "https://openrouter.example.test/api/v1",
+      ],
+      [
+        "openrouterApiUrl",
+        rules.openrouterApiUrl,
+        "https://user:pw@openrouter.example.test",
+        "https://openrouter.example.test/api/v1",
+      ],
+      [
+        "openrouterApiUrl",
+        rules.openrouterApiUrl,
+        "https://openrouter.example.test",
+        "https://openrouter.example.test/api/v1",
+      ],
+      [
+        "openrouterApiUrl",
+        rules.openrouterApiUrl,
+        "https://openrouter.example.test/api/v1/chat/completions",
+        "https://openrouter.example.test/api/v1",
+      ],
+      [
+        "openrouterApiUrl",
+        rules.openrouterApiUrl,
+        "https://openrouter.ai/api/v1?key=sk-or-v1-PLACEHOLDER",
+        "https://openrouter.ai/api/v1",
+      ],
+      [
+        "openrouterApiUrl",
+        rules.openrouterApiUrl,
+        "openrouter.example.test/api/v1",
+        "https://openrouter.example.test/api/v1",
+      ],
+      [
+        "healthCheckUrl",
+        rules.healthCheckUrl,
+        "http://user:pw@anythingllm:3001/api/ping",
+        "http://anythingllm:3001/api/ping",
+      ],
+      ["healthCheckUrl", rules.healthCheckUrl, "ws://anythingllm:3001", undefined],
+    ];
+    for (const [name, rule, raw, expected] of cases) {
+      it(`${name} corrects ${JSON.stringify(raw)}`, () => {
+        const result = rule(raw);
+
+        assert.equal(result.ok, false);
+        assert.equal(result.ok ? undefined : result.suggestion, expected);
+      });
+    }
+  });
+
+  it("states the decimal notation it accepts", () => {
+    const result = rules.positiveDecimal("1e3");
+
+    assert.match(
+      result.ok ? "" : result.rule,
+      /plain decimal notation, e\.g\. 25, 12\.5, 0\.5 or \.5/,
+    );
+    assert.match(result.ok ? "" : result.rule, /without a sign, exponent or thousands separator/);
+  });
+
+  it("names /api/v1 in the OpenRouter rule", () => {
+    const result = rules.openrouterApiUrl("https://openrouter.example.test");
+
+    assert.match(result.ok ? "" : result.rule, /path ends in \/api\/v1/);
   });
 });

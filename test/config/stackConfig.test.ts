@@ -5,6 +5,7 @@ import {
   configSetCommand,
   loadStackConfig,
   LoadStackConfigOptions,
+  projectName,
   shellQuote,
   StackConfigError,
 } from "../../config/stackConfig";
@@ -221,7 +222,7 @@ describe("loadStackConfig", () => {
       [
         "openrouterKeyLimit",
         "-5",
-        /openrouterKeyLimit "-5" is invalid: it must be a positive decimal number/,
+        /openrouterKeyLimit "-5" is invalid: it must be a number greater than 0 in plain decimal notation/,
       ],
       ["openrouterKeyLimit", "0", /openrouterKeyLimit "0" is invalid/],
       ["openrouterKeyLimit", "ten", /openrouterKeyLimit "ten" is invalid/],
@@ -289,6 +290,130 @@ describe("loadStackConfig", () => {
     assert.equal(problems.length, 1);
     assert.ok(!problems[0].message.includes("hunter2"), problems[0].message);
     assert.match(problems[0].message, /"https:\/\/\*\*\*@infisical.example.test\/x"/);
+  });
+
+  describe("URL with user info", () => {
+    const cases: Array<[string, string, string]> = [
+      [
+        "infisicalHost",
+        "https://user:hunter2@infisical.example.test",
+        "https://infisical.example.test",
+      ],
+      [
+        "openrouterApiUrl",
+        "https://user:hunter2@openrouter.example.test/api/v1",
+        "https://openrouter.example.test/api/v1",
+      ],
+      [
+        "healthCheckUrl",
+        "http://user:hunter2@anythingllm:3001/api/ping",
+        "http://anythingllm:3001/api/ping",
+      ],
+    ];
+    for (const [key, value, suggestion] of cases) {
+      it(`${key} keeps the user's host in the fix`, () => {
+        const problems = problemsOf({ [key]: value });
+
+        assert.equal(problems.length, 1);
+        assert.match(problems[0].message, /must not contain a user name or password/);
+        assert.ok(
+          problems[0].message.endsWith(`${projectName}:${key} ${suggestion}`),
+          problems[0].message,
+        );
+        assert.ok(!problems[0].message.includes("hunter2"), problems[0].message);
+      });
+    }
+  });
+
+  describe("URL with a query", () => {
+    const rejected: Array<[string, string, RegExp]> = [
+      [
+        "infisicalHost",
+        "https://infisical.example.test/api?token=tok-PLACEHOLDER",
+        /"https:\/\/infisical.example.test\/api\?token=\*\*\*" is invalid: .*without any other path, query or fragment.*infisicalHost https:\/\/infisical.example.test$/,
+      ],
+      [
+        "openrouterApiUrl",
+        "https://openrouter.ai/api/v1?key=sk-or-v1-PLACEHOLDER",
+        /"https:\/\/openrouter.ai\/api\/v1\?key=\*\*\*" is invalid: it must not contain a query or fragment.*openrouterApiUrl https:\/\/openrouter.ai\/api\/v1$/,
+      ],
+      [
+        "openrouterApiUrl",
+        "https://openrouter.ai/api/v1#sk-or-v1-PLACEHOLDER",
+        /"https:\/\/openrouter.ai\/api\/v1#\*\*\*" is invalid: it must not contain a query or fragment/,
+      ],
+      [
+        "healthCheckUrl",
+        "ws://anythingllm:3001/api/ping?token=tok-PLACEHOLDER",
+        /"ws:\/\/anythingllm:3001\/api\/ping\?token=\*\*\*" is invalid: it must be an http or https URL/,
+      ],
+      [
+        "healthCheckUrl",
+        "anythingllm:3001/api/ping?token=tok-PLACEHOLDER",
+        /healthCheckUrl 'https:\/\/anythingllm:3001\/api\/ping\?token=<value>'$/,
+      ],
+    ];
+    for (const [key, value, expected] of rejected) {
+      it(`${key} ${JSON.stringify(value)} is shown masked`, () => {
+        const problems = problemsOf({ [key]: value });
+
+        assert.equal(problems.length, 1);
+        assert.match(problems[0].message, expected);
+        assert.ok(!problems[0].message.includes("PLACEHOLDER"), problems[0].message);
+      });
+    }
+
+    it("is kept in healthCheckUrl", () => {
+      const config = loadWith({ healthCheckUrl: "http://anythingllm:3001/api/ping?token=tok-1" });
+
+      assert.equal(config.healthCheckUrl, "http://anythingllm:3001/api/ping?token=tok-1");
+    });
+  });
+
+  describe("openrouterApiUrl", () => {
+    it("rejects a site origin without /api/v1", () => {
+      const problems = problemsOf({ openrouterApiUrl: "https://openrouter.example.test" });
+
+      assert.equal(problems.length, 1);
+      assert.equal(problems[0].key, "openrouterApiUrl");
+      assert.match(
+        problems[0].message,
+        /is invalid: it must be the API base, whose path ends in \/api\/v1, e\.g\. https:\/\/openrouter.ai\/api\/v1\. Fix: pulumi config set anythingllm-secrets:openrouterApiUrl https:\/\/openrouter.example.test\/api\/v1$/,
+      );
+    });
+
+    it("drops a trailing slash", () => {
+      const config = loadWith({ openrouterApiUrl: "https://openrouter.example.test/api/v1/" });
+
+      assert.equal(config.openrouterApiUrl, "https://openrouter.example.test/api/v1");
+    });
+
+    it("keeps a proxy's path prefix", () => {
+      const config = loadWith({ openrouterApiUrl: "https://gw.example.test/or/api/v1" });
+
+      assert.equal(config.openrouterApiUrl, "https://gw.example.test/or/api/v1");
+    });
+  });
+
+  describe("openrouterKeyLimit", () => {
+    for (const [value, expected] of [
+      [".5", 0.5],
+      ["0.5", 0.5],
+      ["25", 25],
+    ] as const) {
+      it(`accepts ${JSON.stringify(value)}`, () => {
+        assert.equal(loadWith({ openrouterKeyLimit: value }).openrouterKeyLimit, expected);
+      });
+    }
+
+    for (const value of ["-0.5", "NaN", "1e3", "0"]) {
+      it(`rejects ${JSON.stringify(value)}`, () => {
+        const problems = problemsOf({ openrouterKeyLimit: value });
+
+        assert.equal(problems.length, 1);
+        assert.match(problems[0].message, /greater than 0 in plain decimal notation/);
+      });
+    }
   });
 
   it("rejects a limit reset without a limit", () => {
