@@ -94,8 +94,8 @@ function loadClientModule(): typeof k8s {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(
-      `Could not load @kubernetes/client-node (an ES module, loaded with require(), which needs ` +
-        `Node.js 22.12 or later): ${reason}`,
+      `Could not load @kubernetes/client-node (an ES module, loaded with require(), whose ` +
+        `dependency undici 8 needs Node.js 22.19 or later): ${reason}`,
     );
   }
 }
