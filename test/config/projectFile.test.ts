@@ -114,6 +114,18 @@ describe("Pulumi.yaml", () => {
     }
   });
 
+  it("names the settings verifyScope checks", () => {
+    const description = project.config.verifyScope.description ?? "";
+
+    assert.match(description, /Infisical project/);
+    assert.match(description, /\benvSlug\b/);
+    assert.match(description, /\bsecretsPath\b/);
+  });
+
+  it("states the /api/v1 path of openrouterApiUrl", () => {
+    assert.match(project.config.openrouterApiUrl.description ?? "", /ends in \/api\/v1/);
+  });
+
   it("declares no setting the program does not read", () => {
     const known = new Set([
       ...Object.keys(settingDefaults),
