@@ -91,7 +91,8 @@ export class JwtSecretRotation extends pulumi.ComponentResource {
     if (args.healthCheckUrl !== undefined) {
       new HealthCheck(
         `${name}-health`,
-        { url: args.healthCheckUrl, trigger: digest },
+        // Secret in the state, because a health URL may carry a token in its query string.
+        { url: pulumi.secret(args.healthCheckUrl), trigger: digest },
         { parent: this, dependsOn: [synced] },
       );
     }

@@ -518,6 +518,7 @@ describe("program", () => {
 
       assert.equal(result.error, undefined, result.error?.message);
       assert.equal(health.inputs.url, "https://llm.example.test/api/ping");
+      assert.ok(health.secretInputs.includes("url"), "the health URL is not secret");
       assert.equal(health.inputs.trigger, gate.inputs.trigger);
       assert.ok(dependsOn.includes(gate.resource));
     });
