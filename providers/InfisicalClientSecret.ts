@@ -2,16 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { infisicalCredentials, storeProviderConfig } from "./credentials";
 import { isApiNotFound, withHint } from "./http";
 import {
+  diffInfisicalResource,
   infisicalRequest,
   normalizeInfisicalApiUrl,
   verifyClientSecretLogin,
+  withNormalizedApiUrl,
 } from "./infisicalAuth";
-import {
-  changedProperties,
-  createInputChecker,
-  unknownInputValue,
-  withoutUndefined,
-} from "./inputs";
+import { createInputChecker, withoutUndefined } from "./inputs";
 
 /** Arguments of an `InfisicalClientSecret`. */
 export interface InfisicalClientSecretArgs {
@@ -90,11 +87,7 @@ async function checkInfisicalClientSecret(news: Record<string, unknown>) {
   checker.optionalNumber("ttlSeconds", 0, maxClientSecretTtlSeconds, true);
   infisicalCredentials();
 
-  const inputs = { ...news };
-  if (typeof inputs.apiUrl === "string" && inputs.apiUrl !== unknownInputValue) {
-    inputs.apiUrl = normalizeInfisicalApiUrl(inputs.apiUrl);
-  }
-  return { inputs, failures: checker.failures };
+  return { inputs: withNormalizedApiUrl(news), failures: checker.failures };
 }
 
 /**
@@ -105,20 +98,12 @@ export function diffInfisicalClientSecret(
   olds: Record<string, unknown>,
   news: Record<string, unknown>,
 ): pulumi.dynamic.DiffResult {
-  const normalized = (value: unknown) =>
-    typeof value === "string" && value !== unknownInputValue
-      ? normalizeInfisicalApiUrl(value)
-      : value;
-  const changed = changedProperties(
-    { ...olds, apiUrl: normalized(olds.apiUrl) },
-    { ...news, apiUrl: normalized(news.apiUrl) },
-    [...clientSecretReplaceProperties, ...clientSecretUpdateProperties],
+  return diffInfisicalResource(
+    olds,
+    news,
+    clientSecretReplaceProperties,
+    clientSecretUpdateProperties,
   );
-  return {
-    changes: changed.length > 0,
-    replaces: changed.filter((property) => clientSecretReplaceProperties.includes(property)),
-    deleteBeforeReplace: false,
-  };
 }
 
 /**

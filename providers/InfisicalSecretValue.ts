@@ -1,7 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { infisicalCredentials, storeProviderConfig } from "./credentials";
 import { isApiNotFound, isApiStatus } from "./http";
-import { infisicalRequest, normalizeInfisicalApiUrl } from "./infisicalAuth";
+import {
+  diffInfisicalResource,
+  infisicalRequest,
+  normalizeInfisicalApiUrl,
+  withNormalizedApiUrl,
+} from "./infisicalAuth";
 import {
   changedProperties,
   createInputChecker,
@@ -85,11 +90,7 @@ async function checkInfisicalSecretValue(news: Record<string, unknown>) {
   }
   infisicalCredentials();
 
-  const inputs = { ...news };
-  if (typeof inputs.apiUrl === "string" && inputs.apiUrl !== unknownInputValue) {
-    inputs.apiUrl = normalizeInfisicalApiUrl(inputs.apiUrl);
-  }
-  return { inputs, failures: checker.failures };
+  return { inputs: withNormalizedApiUrl(news), failures: checker.failures };
 }
 
 /**
@@ -100,20 +101,7 @@ export function diffInfisicalSecretValue(
   olds: Record<string, unknown>,
   news: Record<string, unknown>,
 ): pulumi.dynamic.DiffResult {
-  const normalized = (value: unknown) =>
-    typeof value === "string" && value !== unknownInputValue
-      ? normalizeInfisicalApiUrl(value)
-      : value;
-  const changed = changedProperties(
-    { ...olds, apiUrl: normalized(olds.apiUrl) },
-    { ...news, apiUrl: normalized(news.apiUrl) },
-    [...secretLocationProperties, ...secretUpdateProperties],
-  );
-  return {
-    changes: changed.length > 0,
-    replaces: changed.filter((property) => secretLocationProperties.includes(property)),
-    deleteBeforeReplace: false,
-  };
+  return diffInfisicalResource(olds, news, secretLocationProperties, secretUpdateProperties);
 }
 
 async function postSecret(inputs: InfisicalSecretValueInputs): Promise<void> {

@@ -1,7 +1,10 @@
 // Infisical universal-auth login and authenticated requests. Access tokens are cached per process
 // on globalThis, never in a closure, so no token reaches the serialized provider.
 import { infisicalCredentials, InfisicalCredentials, projectName } from "./credentials";
+import type * as pulumi from "@pulumi/pulumi";
+
 import { ApiResponse, HttpMethod, isApiError, sendApiRequest, withHint } from "./http";
+import { changedProperties, unknownInputValue } from "./inputs";
 
 /** Stack setting of the Infisical host, named in error hints. */
 export const infisicalHostSetting = "infisicalHost";
@@ -170,4 +173,38 @@ export async function infisicalRequest<T = unknown>(
     }
   }
   return send(await programAccessToken(apiUrl, credentials, true));
+}
+
+/** Normalises an Infisical API URL input; a preview's unknown value and non-strings stay as they are. */
+function normalizedApiUrlInput(value: unknown): unknown {
+  return typeof value === "string" && value !== unknownInputValue
+    ? normalizeInfisicalApiUrl(value)
+    : value;
+}
+
+/** Returns a copy of provider inputs whose `apiUrl` is normalised. */
+export function withNormalizedApiUrl<T extends Record<string, unknown>>(inputs: T): T {
+  return { ...inputs, apiUrl: normalizedApiUrlInput(inputs.apiUrl) };
+}
+
+/**
+ * Compares old outputs with new inputs of an Infisical resource, API URLs after normalisation. A
+ * change of one of `replaceProperties` replaces the resource, one of `updateProperties` updates it
+ * in place. `__provider` is not compared.
+ */
+export function diffInfisicalResource(
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+  replaceProperties: readonly string[],
+  updateProperties: readonly string[],
+): pulumi.dynamic.DiffResult {
+  const changed = changedProperties(withNormalizedApiUrl(olds), withNormalizedApiUrl(news), [
+    ...replaceProperties,
+    ...updateProperties,
+  ]);
+  return {
+    changes: changed.length > 0,
+    replaces: changed.filter((property) => replaceProperties.includes(property)),
+    deleteBeforeReplace: false,
+  };
 }
