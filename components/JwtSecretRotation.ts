@@ -3,7 +3,6 @@ import * as random from "@pulumi/random";
 
 import { sha256Hex } from "../providers/ClusterSyncGate";
 import { HealthCheck } from "../providers/HealthCheck";
-import { InfisicalSecretValue } from "../providers/InfisicalSecretValue";
 import {
   createRotator,
   HandOffArgs,
@@ -12,6 +11,7 @@ import {
   SyncedSecretArgs,
   waitForSyncedValue,
   warnWhenOverdue,
+  writeToInfisical,
 } from "./rotation";
 
 /** Name of the Infisical secret that contains AnythingLLM's JWT signing secret. */
@@ -66,17 +66,12 @@ export class JwtSecretRotation extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const secretValue = new InfisicalSecretValue(
+    const secretValue = writeToInfisical(
       `${name}-secret`,
-      {
-        apiUrl: args.infisical.apiUrl,
-        projectSlug: args.infisical.projectSlug,
-        environment: args.infisical.envSlug,
-        secretPath: args.infisical.secretsPath,
-        secretName: jwtSecretName,
-        value: bytes.hex,
-      },
-      { parent: this },
+      args.infisical,
+      jwtSecretName,
+      bytes.hex,
+      this,
     );
 
     const digest = bytes.hex.apply(sha256Hex);

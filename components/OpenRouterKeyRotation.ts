@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 
-import { InfisicalSecretValue } from "../providers/InfisicalSecretValue";
 import { LimitReset, OpenRouterKey } from "../providers/OpenRouterKey";
 import {
   createRotator,
@@ -11,6 +10,7 @@ import {
   SyncedSecretArgs,
   waitForSyncedValue,
   warnWhenOverdue,
+  writeToInfisical,
 } from "./rotation";
 
 /** Name of the Infisical secret that contains AnythingLLM's OpenRouter API key. */
@@ -74,17 +74,12 @@ export class OpenRouterKeyRotation extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const secretValue = new InfisicalSecretValue(
+    const secretValue = writeToInfisical(
       `${name}-secret`,
-      {
-        apiUrl: args.infisical.apiUrl,
-        projectSlug: args.infisical.projectSlug,
-        environment: args.infisical.envSlug,
-        secretPath: args.infisical.secretsPath,
-        secretName: openRouterSecretName,
-        value: key.key,
-      },
-      { parent: this },
+      args.infisical,
+      openRouterSecretName,
+      key.key,
+      this,
     );
 
     // Replaced with every new key, so it runs after the Infisical write and before the end of the

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as time from "@pulumiverse/time";
 
 import { ClusterSyncGate, sha256Hex } from "../providers/ClusterSyncGate";
+import { InfisicalSecretValue } from "../providers/InfisicalSecretValue";
 
 /** Arguments shared by the rotation components' schedules. */
 export interface RotationScheduleArgs {
@@ -23,6 +24,28 @@ export interface InfisicalTargetArgs {
   envSlug: pulumi.Input<string>;
   /** Infisical folder path, starting with "/". */
   secretsPath: pulumi.Input<string>;
+}
+
+/** Creates the Infisical secret `secretName` at `target`, holding `value`, as a child of `parent`. */
+export function writeToInfisical(
+  name: string,
+  target: InfisicalTargetArgs,
+  secretName: string,
+  value: pulumi.Input<string>,
+  parent: pulumi.Resource,
+): InfisicalSecretValue {
+  return new InfisicalSecretValue(
+    name,
+    {
+      apiUrl: target.apiUrl,
+      projectSlug: target.projectSlug,
+      environment: target.envSlug,
+      secretPath: target.secretsPath,
+      secretName,
+      value,
+    },
+    { parent },
+  );
 }
 
 /** Builds the `createDuration` of a grace wait, e.g. `120s`. */
