@@ -2,7 +2,7 @@
 // application does not answer with a 2xx status in time.
 import * as pulumi from "@pulumi/pulumi";
 
-import { endpointOf, readEnvMs, requestTimeoutMs, sleep } from "./http";
+import { endpointOf, maxResponseBytes, readEnvMs, requestTimeoutMs, sleep } from "./http";
 import { changedProperties, createInputChecker, withoutUndefined } from "./inputs";
 
 /** Default time the application gets to respond with a 2xx status, in seconds. */
@@ -67,6 +67,9 @@ async function waitForHealthy(inputs: HealthCheckInputs): Promise<HealthCheckOut
       // NOTE: a request started just before the deadline may run its full timeout past it.
       const response = await axios.get(inputs.url, {
         timeout: requestTimeoutMs(),
+        // Also ends a response whose body trickles in, which the idle timeout above misses.
+        signal: AbortSignal.timeout(requestTimeoutMs()),
+        maxContentLength: maxResponseBytes,
         maxRedirects: 0,
         validateStatus: () => true,
         responseType: "text",
@@ -80,9 +83,16 @@ async function waitForHealthy(inputs: HealthCheckInputs): Promise<HealthCheckOut
         };
       }
       lastSeen = `status ${response.status}`;
+      if (response.status >= 300 && response.status < 400) {
+        lastSeen += " (a redirect, which the check does not follow; give the final URL)";
+      }
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      lastSeen = typeof code === "string" ? code : "a failed connection";
+      if (code === "ERR_CANCELED") {
+        lastSeen = "a timeout";
+      } else {
+        lastSeen = typeof code === "string" ? code : "a failed connection";
+      }
     }
     if (Date.now() + pollMs >= deadlineMs) {
       break;

@@ -100,6 +100,9 @@ export function withHint(error: ApiError, hint: string): ApiError {
   return createApiError(`${error.message}. ${hint}`, error);
 }
 
+/** Largest response body read, in bytes; the APIs' answers here are a few kilobytes. */
+export const maxResponseBytes = 10 * 1024 * 1024;
+
 /** Retries after the first attempt unless the request sets `maxRetries`. */
 export const defaultMaxRetries = 3;
 
@@ -236,8 +239,13 @@ type SendOutcome =
 
 async function sendOnce(request: ApiRequest): Promise<SendOutcome> {
   const axios: AxiosStatic = require("axios");
+  const timeoutMs = requestTimeoutMs();
   const client = axios.create({
-    timeout: requestTimeoutMs(),
+    // `timeout` ends a request whose socket stays idle; the abort signal also ends one whose
+    // server trickles its body, because that socket never idles.
+    timeout: timeoutMs,
+    signal: AbortSignal.timeout(timeoutMs),
+    maxContentLength: maxResponseBytes,
     // Every status is handled here, so axios only throws for network failures.
     validateStatus: () => true,
     // The body is parsed here, after the content type was checked.
@@ -270,7 +278,9 @@ async function sendOnce(request: ApiRequest): Promise<SendOutcome> {
   } catch (error) {
     // Only the error code is kept, because the axios error contains the request headers.
     const code = (error as { code?: unknown }).code;
-    return { kind: "network", code: typeof code === "string" ? code : "UNKNOWN" };
+    // An abort comes only from the timeout signal above.
+    const known = code === "ERR_CANCELED" ? "ECONNABORTED" : code;
+    return { kind: "network", code: typeof known === "string" ? known : "UNKNOWN" };
   }
 }
 
@@ -526,6 +536,8 @@ function describeNetworkCode(code: string, timeoutMs: number): string {
       return timeoutMs > 0 ? `timeout after ${timeoutMs} ms` : "timeout";
     case "ENOTFOUND":
       return "host not found";
+    case "ERR_BAD_RESPONSE":
+      return `response larger than ${maxResponseBytes} bytes`;
     default:
       return "network error";
   }
