@@ -260,15 +260,48 @@ function main(argv: string[]): number {
     runUrl: options.runUrl,
   });
 
-  if (options.payload !== undefined && report.payload !== undefined) {
-    writeFileSync(options.payload, JSON.stringify(report.payload) + "\n");
-  }
+  const payloadFile = options.payload;
   const githubOutput = process.env.GITHUB_OUTPUT;
-  if (githubOutput) {
-    appendFileSync(githubOutput, `rotated=${report.rotated}\nnotify=${report.notify}\n`);
+  try {
+    if (payloadFile !== undefined && report.payload !== undefined) {
+      const text = JSON.stringify(report.payload) + "\n";
+      writeOrExplain(`the payload to ${payloadFile}`, () => writeFileSync(payloadFile, text));
+    }
+    if (githubOutput) {
+      const text = `rotated=${report.rotated}\nnotify=${report.notify}\n`;
+      writeOrExplain(`the step outputs to ${githubOutput}`, () =>
+        appendFileSync(githubOutput, text),
+      );
+    }
+  } catch (error) {
+    process.stderr.write(`rotation-report: ${(error as Error).message}\n`);
+    return 2;
   }
   process.stdout.write(summarize(report));
   return 0;
+}
+
+/** Runs `write` and turns a file system error into one line naming what was written where. */
+function writeOrExplain(what: string, write: () => void): void {
+  try {
+    write();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reasons: Record<string, string> = {
+      ENOENT: "the directory does not exist",
+      ENOTDIR: "a part of the path is not a directory",
+      EACCES: "permission denied",
+      EISDIR: "it is a directory",
+      EROFS: "the file system is read-only",
+    };
+    const reason =
+      code !== undefined && code in reasons
+        ? reasons[code]
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    throw new Error(`failed to write ${what}: ${reason}`);
+  }
 }
 
 if (require.main === module) {

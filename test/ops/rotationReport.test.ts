@@ -41,7 +41,7 @@ describe("diffRotations", () => {
         credential: "operatorClientSecret",
         kind: "rotated",
         lastRotated: "2025-06-14T06:05:00Z",
-        clientSecretId: "csid-4e5f6a7b",
+        clientSecretId: "4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8",
       },
     ]);
   });
@@ -60,7 +60,7 @@ describe("diffRotations", () => {
 
   it("detects a new client secret id alone", () => {
     const after = fixture("on-time.json");
-    after.operatorClientSecret.clientSecretId = "csid-ffff";
+    after.operatorClientSecret.clientSecretId = "ffffffff-ffff-4fff-8fff-ffffffffffff";
 
     const changes = diffRotations(fixture("on-time.json"), after);
 
@@ -144,7 +144,10 @@ describe("buildRotationReport", () => {
     assert.equal(report.notify, true);
     assert.match(text, /^anythingllm-secrets\/prod: credential rotation run succeeded\.$/m);
     assert.match(text, /openrouterApiKey rotated at .*key hash 5d6e7f8091a2b3c4d5e6f7/);
-    assert.match(text, /operatorClientSecret rotated at .*client secret id csid-4e5f6a7b/);
+    assert.match(
+      text,
+      /operatorClientSecret rotated at .*client secret id 4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8/,
+    );
     assert.doesNotMatch(text, /jwtSecret/);
     assert.match(text, /actions\/runs\/7$/);
   });
@@ -211,6 +214,26 @@ describe("buildRotationReport", () => {
     assert.equal(report.rotated, true);
     assert.equal(serialized.includes(placeholderKey), false);
     assert.equal(serialized.includes(placeholderClientSecret), false);
+  });
+
+  it("posts no unchecked identifier", () => {
+    const leaked = "sk-or-v1-PLACEHOLDER-LEAK";
+    const after = JSON.parse(fixtureText("rotated.json"));
+    after.rotation.openrouterApiKey.keyHash = `${leaked}\n<!channel>`;
+    after.rotation.operatorClientSecret.clientSecretId = `${leaked}\n<!here>`;
+
+    const report = buildRotationReport({
+      before: readRotation(fixtureText("on-time.json")),
+      after: readRotation(JSON.stringify(after)),
+      outcome: "success",
+      stack,
+    });
+    const text = report.payload?.text ?? "";
+
+    assert.equal(report.notify, true);
+    assert.match(text, /not compared: .*`rotation.openrouterApiKey.keyHash` is not 64 lowercase/);
+    assert.equal(text.includes(leaked), false, text);
+    assert.doesNotMatch(text, /<!/);
   });
 });
 
@@ -293,7 +316,7 @@ describe("rotationReport command", () => {
 
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /^Rotated: openrouterApiKey, operatorClientSecret\.$/m);
-    assert.match(payload.text, /client secret id csid-4e5f6a7b/);
+    assert.match(payload.text, /client secret id 4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8/);
   });
 
   it("writes no payload without a change", () => {
@@ -316,6 +339,45 @@ describe("rotationReport command", () => {
 
     assert.equal(result.status, 0, result.stderr);
     assert.match(payload.text, /failed to read .*absent\.json/);
+  });
+
+  it("echoes no invalid value", () => {
+    const secret = "sk-or-v1-PLACEHOLDER-IN-TIME";
+    const document = JSON.parse(fixtureText("rotated.json"));
+    document.rotation.jwtSecret.lastRotated = secret;
+    const after = path.join(directory, "after.json");
+    writeFileSync(after, JSON.stringify(document));
+
+    const result = run(path.join(rotationFixtures, "on-time.json"), after, "success");
+    const payload = readFileSync(result.payload, "utf8");
+
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(payload, /`rotation.jwtSecret.lastRotated` is not an RFC 3339 time/);
+    for (const output of [payload, result.stdout, result.stderr]) {
+      assert.equal(output.includes(secret), false, output);
+    }
+  });
+
+  it("exits 2 when the payload cannot be written", () => {
+    const payload = path.join(directory, "absent", "notification.json");
+
+    const result = runTsScript("scripts/rotationReport.ts", [
+      "--before",
+      path.join(rotationFixtures, "on-time.json"),
+      "--after",
+      path.join(rotationFixtures, "rotated.json"),
+      "--outcome",
+      "success",
+      "--payload",
+      payload,
+    ]);
+
+    assert.equal(result.status, 2);
+    assert.equal(
+      result.stderr,
+      `rotation-report: failed to write the payload to ${payload}: the directory does not exist\n`,
+    );
+    assert.equal(existsSync(payload), false);
   });
 
   it("exits 2 on bad arguments", () => {

@@ -50,6 +50,17 @@ describe("parseRfc3339", () => {
     ["2025-06-01", undefined],
     ["2025-06-01T00:00:00", undefined],
     ["2025-13-01T00:00:00Z", undefined],
+    ["2024-02-29T12:00:00Z", Date.UTC(2024, 1, 29, 12)],
+    ["2025-02-29T00:00:00Z", undefined],
+    ["2000-02-29T00:00:00Z", Date.UTC(2000, 1, 29)],
+    ["2100-02-29T00:00:00Z", undefined],
+    ["2025-12-31T23:59:59Z", Date.UTC(2025, 11, 31, 23, 59, 59)],
+    ["2025-02-30T00:00:00+14:00", undefined],
+    ["2025-04-31T00:00:00Z", undefined],
+    ["2025-06-00T00:00:00Z", undefined],
+    ["2025-06-01T24:00:00Z", undefined],
+    ["2025-06-01T00:60:00Z", undefined],
+    ["2025-06-01T00:00:00+24:00", undefined],
     ["next Tuesday", undefined],
     ["", undefined],
   ];
@@ -66,7 +77,10 @@ describe("parseRotationOutput", () => {
 
     assert.equal(rotation.openrouterApiKey.nextDue, "2025-06-04T06:00:00Z");
     assert.equal(rotation.jwtSecret.lastRotated, "2025-04-01T06:00:00Z");
-    assert.equal(rotation.operatorClientSecret.clientSecretId, "csid-0a1b2c3d");
+    assert.equal(
+      rotation.operatorClientSecret.clientSecretId,
+      "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    );
   });
 
   it("reads the rotation output alone", () => {
@@ -88,7 +102,7 @@ describe("parseRotationOutput", () => {
 
   const invalid: Array<[string, string, RegExp]> = [
     ["empty input", "  \n", /input is empty/],
-    ["invalid JSON", fixture("truncated.txt"), /not valid JSON/],
+    ["invalid JSON", fixture("truncated.txt"), /^the input is invalid JSON \(line 1, column 74\)$/],
     ["a JSON array", "[]", /not a JSON object/],
     ["no rotation output", '{"managedSecretName": "anythingllm-secrets"}', /no output `rotation`/],
     ["a secret rotation output", '{"rotation": "[secret]"}', /marked secret/],
@@ -96,7 +110,12 @@ describe("parseRotationOutput", () => {
     [
       "an invalid time",
       fixture("malformed-time.json"),
-      /openrouterApiKey.nextDue` is "next Tuesday"/,
+      /^`rotation.openrouterApiKey.nextDue` is not an RFC 3339 time such as /,
+    ],
+    [
+      "a missing time",
+      '{"rotation": {"openrouterApiKey": {"nextDue": "2025-06-01T00:00:00Z"}}}',
+      /^`rotation.openrouterApiKey.lastRotated` is missing, but an RFC 3339 time /,
     ],
   ];
   for (const [label, text, message] of invalid) {
@@ -107,6 +126,110 @@ describe("parseRotationOutput", () => {
       );
     });
   }
+});
+
+describe("parseRotationOutput without echoing input", () => {
+  const secret = "sk-or-v1-PLACEHOLDER-ECHO";
+
+  function withField(credential: string, field: string, value: unknown): string {
+    const document = JSON.parse(fixture("on-time.json"));
+    document.rotation[credential][field] = value;
+    return JSON.stringify(document, null, 2);
+  }
+
+  function messageOf(text: string): string {
+    try {
+      parseRotationOutput(text);
+    } catch (error) {
+      assert.ok(error instanceof RotationOutputError, String(error));
+      return error.message;
+    }
+    assert.fail("the input was accepted");
+  }
+
+  const cases: Array<[string, string, RegExp]> = [
+    [
+      "a key hash that is not a hash",
+      withField("openrouterApiKey", "keyHash", `${secret}\n<!channel>`),
+      /^`rotation.openrouterApiKey.keyHash` is not 64 lowercase hexadecimal characters$/,
+    ],
+    [
+      "an upper-case key hash",
+      withField("openrouterApiKey", "keyHash", "AB".repeat(32)),
+      /^`rotation.openrouterApiKey.keyHash` is not 64 lowercase hexadecimal characters$/,
+    ],
+    [
+      "a key hash of 63 characters",
+      withField("openrouterApiKey", "keyHash", "a".repeat(63)),
+      /keyHash` is not 64 lowercase hexadecimal characters$/,
+    ],
+    [
+      "a client secret id that is not a UUID",
+      withField("operatorClientSecret", "clientSecretId", `${secret}\n<!channel>`),
+      /^`rotation.operatorClientSecret.clientSecretId` is not a UUID such as /,
+    ],
+    [
+      "a client secret id with extra text",
+      withField("operatorClientSecret", "clientSecretId", "csid-0a1b2c3d"),
+      /clientSecretId` is not a UUID/,
+    ],
+    [
+      "a credential in a time",
+      withField("jwtSecret", "lastRotated", secret),
+      /^`rotation.jwtSecret.lastRotated` is not an RFC 3339 time such as /,
+    ],
+    [
+      "a time of the wrong type",
+      withField("jwtSecret", "nextDue", { value: secret }),
+      /^`rotation.jwtSecret.nextDue` is not an RFC 3339 time/,
+    ],
+    ["a bare word in JSON", `{"rotation": ${secret}}`, /^the input is invalid JSON$/],
+    [
+      "an unterminated string",
+      `{"rotation": {\n  "note": "${secret}`,
+      /^the input is invalid JSON \(line 2, column 37\)$/,
+    ],
+    [
+      "a truncated document",
+      `{"rotation": {"note": "${secret}",`,
+      /^the input is invalid JSON \(line 1, column 51\)$/,
+    ],
+    [
+      "a document cut at the end",
+      `{"rotation": {"note": "${secret}"`,
+      /^the input is invalid JSON \(line 1, column 50\)$/,
+    ],
+  ];
+  for (const [label, text, expected] of cases) {
+    it(`names ${label} without its value`, () => {
+      const message = messageOf(text);
+
+      assert.match(message, expected);
+      assert.equal(message.includes("sk-or-v1"), false, message);
+      assert.equal(message.includes("<!channel>"), false, message);
+    });
+  }
+
+  it("accepts a UUID in capitals", () => {
+    const text = withField(
+      "operatorClientSecret",
+      "clientSecretId",
+      "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D",
+    );
+
+    assert.equal(
+      parseRotationOutput(text).operatorClientSecret.clientSecretId,
+      "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D",
+    );
+  });
+
+  it("prints no value on stderr", () => {
+    const result = runWithInput([], withField("jwtSecret", "lastRotated", secret));
+
+    assert.equal(result.status, exitUnreadable);
+    assert.match(result.stderr, /^rotation-status: `rotation.jwtSecret.lastRotated` is not /);
+    assert.equal(result.stderr.includes(secret), false, result.stderr);
+  });
 });
 
 describe("rotationStatusRows", () => {
@@ -256,7 +379,10 @@ describe("rotation-status command", () => {
 
     assert.equal(result.status, 2);
     assert.equal(result.stdout, "");
-    assert.match(result.stderr, /rotation-status: the input is not valid JSON/);
+    assert.match(
+      result.stderr,
+      /^rotation-status: the input is invalid JSON \(line 1, column 74\)$/m,
+    );
   });
 
   it("exits 2 on empty stdin", () => {
