@@ -396,10 +396,11 @@ export const clusterSyncGateProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /**
- * Waits during `pulumi up` until the cluster uses a new credential: the managed Secret contains
- * the new value and the Deployment rolled out with it (`syncedValue`), or the operator logged in
- * with the new client secret and synced (`operatorLogin`). Resources that delete the old
- * credential depend on it. The wait fails after `timeoutSeconds` with what was not seen.
+ * Waits during `pulumi up` until the cluster uses a new credential. With `syncedValue`, the
+ * managed Secret contains the new value and the Deployment rolled out with it. With
+ * `operatorLogin`, the new client secret was used for a login besides the verification login,
+ * and then the InfisicalSecret's ReadyToSyncSecrets condition is True. Resources that delete the
+ * old credential depend on it. The wait fails after `timeoutSeconds` with what was not seen.
  */
 export class ClusterSyncGate extends pulumi.dynamic.Resource {
   // `declare` emits no class field. With target ES2022 a field would be set to undefined after

@@ -25,7 +25,10 @@ export interface SyncedValueCheck {
   deploymentName?: string;
 }
 
-/** Check that the operator logged in with a new client secret and synced after that. */
+/**
+ * Check that a new client secret was used for a login besides the verification login, and that
+ * the InfisicalSecret then reports the ReadyToSyncSecrets condition as True.
+ */
 export interface OperatorLoginCheck {
   /** Infisical API base, ending in `/api`. */
   apiUrl: string;
@@ -107,14 +110,18 @@ async function observeRollout(
   return rolloutObservation(check.namespace, check.deploymentName!, deployment);
 }
 
-/** Decides whether a Deployment finished rolling out, as `kubectl rollout status` does. */
+/**
+ * Decides whether a Deployment finished rolling out, as `kubectl rollout status` does. Throws when
+ * the rollout cannot finish by itself: the Deployment is paused or exceeded its progress deadline.
+ */
 export function rolloutObservation(
   namespace: string,
   name: string,
   deployment: {
     metadata?: { generation?: number };
-    spec?: { replicas?: number };
+    spec?: { replicas?: number; paused?: boolean };
     status?: {
+      conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }>;
       observedGeneration?: number;
       replicas?: number;
       updatedReplicas?: number;
@@ -128,34 +135,60 @@ export function rolloutObservation(
   const status = deployment.status ?? {};
   const command = `kubectl rollout status deployment/${name} -n ${namespace}`;
   const remedy = `Check the rollout with \`${command}\`.`;
+  if (deployment.spec?.paused === true && !rolloutFinished(deployment)) {
+    throw new Error(
+      `The Deployment ${ref} is paused, so it does not roll out the new Secret. Resume it with ` +
+        `\`kubectl rollout resume deployment/${name} -n ${namespace}\`.`,
+    );
+  }
   if ((status.observedGeneration ?? 0) < generation) {
     const pending =
       `the rollout of Deployment ${ref} did not start ` +
       `(generation ${generation} not observed yet)`;
     return waiting(pending, remedy);
   }
+  if (rolloutFinished(deployment)) {
+    return { done: true };
+  }
+  const progressing = status.conditions?.find((c) => c.type === "Progressing");
+  if (progressing?.status === "False" && progressing.reason === "ProgressDeadlineExceeded") {
+    const detail = progressing.message ? `: ${progressing.message.slice(0, 300)}` : "";
+    throw new Error(
+      `The rollout of Deployment ${ref} exceeded its progress deadline${detail}. ${remedy}`,
+    );
+  }
   const desired = deployment.spec?.replicas ?? 1;
   const updated = status.updatedReplicas ?? 0;
   const available = status.availableReplicas ?? 0;
   const total = status.replicas ?? 0;
   const unavailable = status.unavailableReplicas ?? 0;
-  const finished =
-    updated === desired && available === desired && total === desired && unavailable === 0;
-  if (finished) {
-    return { done: true };
-  }
   const pending =
     `the rollout of Deployment ${ref} did not finish (${updated} of ${desired} replicas ` +
     `updated, ${available} available, ${unavailable} unavailable, ${total} in total)`;
   return waiting(pending, remedy);
 }
 
+function rolloutFinished(deployment: Parameters<typeof rolloutObservation>[2]): boolean {
+  const status = deployment.status ?? {};
+  const desired = deployment.spec?.replicas ?? 1;
+  return (
+    (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) &&
+    (status.updatedReplicas ?? 0) === desired &&
+    (status.availableReplicas ?? 0) === desired &&
+    (status.replicas ?? 0) === desired &&
+    (status.unavailableReplicas ?? 0) === 0
+  );
+}
+
 interface ClientSecretData {
-  clientSecretNumUses?: number;
+  clientSecretNumUses?: unknown;
   isClientSecretRevoked?: boolean;
 }
 
-/** Observes whether the operator logged in with the new client secret and synced since. */
+/**
+ * Observes whether the new client secret was used for a login besides the verification login
+ * and, after that, whether the InfisicalSecret's ReadyToSyncSecrets condition is True.
+ */
 export async function observeOperatorLogin(
   kube: KubernetesReader,
   check: OperatorLoginCheck,
@@ -176,7 +209,14 @@ export async function observeOperatorLogin(
     );
   }
   // One use is the verification login made when the client secret was created.
-  const uses = data.clientSecretNumUses ?? 0;
+  const uses = data.clientSecretNumUses;
+  if (typeof uses !== "number" || !Number.isFinite(uses)) {
+    throw new Error(
+      `Infisical returned the client secret ${check.clientSecretId} without a numeric ` +
+        "clientSecretNumUses, so the operator's login with it cannot be observed. " +
+        "Check that operatorLogin.apiUrl names the Infisical API",
+    );
+  }
   if (uses <= 1) {
     const pending =
       `the operator did not log in with the new client secret ${check.clientSecretId} ` +

@@ -138,7 +138,17 @@ function loadKubeconfig(config: k8s.KubeConfig): void {
     loadSetting(config, setting);
     return;
   }
-  if (nonEmpty(process.env.KUBECONFIG) !== undefined) {
+  const fromEnvironment = nonEmpty(process.env.KUBECONFIG);
+  if (fromEnvironment !== undefined) {
+    const missing = fromEnvironment
+      .split(path.delimiter)
+      .filter((file) => file !== "" && !fs.existsSync(file));
+    if (missing.length > 0) {
+      throw new Error(
+        `The kubeconfig file ${missing.join(", ")} named in KUBECONFIG was not found. ` +
+          "Set KUBECONFIG to existing files or `pulumi config set kubernetes:kubeconfig <path>`.",
+      );
+    }
     parseSafely("the files in KUBECONFIG", () => config.loadFromDefault());
     return;
   }
@@ -204,9 +214,10 @@ function makeReader(client: typeof k8s, config: k8s.KubeConfig, server: string):
   const core = config.makeApiClient(client.CoreV1Api);
   const apps = config.makeApiClient(client.AppsV1Api);
   const custom = config.makeApiClient(client.CustomObjectsApi);
-  const secrets = credentialsOf(config);
-  const read = <T>(apiPath: string, call: () => Promise<T>) =>
-    readOrUndefined(client, { server, apiPath, secrets }, call);
+  const read = async <T>(apiPath: string, call: () => Promise<T>) => {
+    const target = { server, apiPath, secrets: await credentialsOf(config, server, apiPath) };
+    return readOrUndefined(client, target, call);
+  };
 
   return {
     server,
@@ -233,10 +244,40 @@ function makeReader(client: typeof k8s, config: k8s.KubeConfig, server: string):
   };
 }
 
-/** Credential values of the current user, removed from any error message. */
-function credentialsOf(config: k8s.KubeConfig): string[] {
+/**
+ * Credential values the client sends as the current user, removed from any error message: the
+ * kubeconfig's own values and what its token file or exec credential plugin supplies. A failing
+ * plugin is reported without its output, because that output can contain a token.
+ */
+async function credentialsOf(
+  config: k8s.KubeConfig,
+  server: string,
+  apiPath: string,
+): Promise<string[]> {
   const user = config.getCurrentUser();
-  const values = [user?.token, user?.password, user?.keyData, user?.certData];
+  const options: { headers?: Record<string, unknown>; cert?: unknown; key?: unknown } = {};
+  try {
+    await config.applyToHTTPSOptions(options);
+  } catch {
+    const source =
+      user?.exec || user?.authProvider
+        ? "the kubeconfig's credential plugin failed"
+        : "the kubeconfig's credentials could not be read";
+    throw createKubernetesApiError(
+      `Kubernetes GET ${apiPath} on ${server} was not sent: ${source}. ` +
+        "Run the plugin or check the files named by the user of the Kubernetes context.",
+      false,
+    );
+  }
+  const authorization = options.headers?.Authorization ?? options.headers?.authorization;
+  const scheme = /^\S+\s+/;
+  const sent = typeof authorization === "string" ? [authorization.replace(scheme, "")] : [];
+  const values = [user?.token, user?.password, user?.keyData, user?.certData, ...sent];
+  for (const value of [options.cert, options.key]) {
+    if (typeof value === "string" || Buffer.isBuffer(value)) {
+      values.push(value.toString());
+    }
+  }
   return values.filter((value): value is string => typeof value === "string" && value.length >= 4);
 }
 
@@ -280,10 +321,24 @@ function translateError(
       status,
     );
   }
+  // The parser's message quotes the body around the fault, which can be a Secret's data.
+  if (error instanceof SyntaxError) {
+    return createKubernetesApiError(
+      `${request} got invalid JSON from the Kubernetes API server. ` +
+        "Check that the kubeconfig's server URL names the API server and not a proxy or web page",
+      false,
+    );
+  }
   // fetch reports a network failure as "fetch failed" with the reason in `cause`.
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-  const reason = typeof cause?.code === "string" ? cause.code : String(cause?.message ?? error);
-  return createKubernetesApiError(`${request} failed: ${redact(reason, target.secrets)}`, true);
+  const cause = (error as { cause?: { code?: unknown; name?: unknown } }).cause;
+  if (typeof cause === "object" && cause !== null) {
+    const reason = typeof cause.code === "string" ? cause.code : String(cause.name);
+    return createKubernetesApiError(`${request} failed: ${reason}`, true);
+  }
+  // Other errors come from the client before or after the request, such as an authenticator
+  // whose message can hold a credential, so only the error's name is shown.
+  const name = error instanceof Error ? error.name : typeof error;
+  return createKubernetesApiError(`${request} failed: ${name}`, false);
 }
 
 function statusHint(status: number): string {

@@ -319,6 +319,39 @@ describe("ClusterSyncGate", () => {
       return kube.requests.filter((r) => r.method === "GET" && r.path === secretPath).length;
     }
 
+    // A kubeconfig for the fake whose user is `user`, as kubectl reads it.
+    function kubeconfigWithUser(user: Record<string, unknown>): string {
+      const content = JSON.parse(kube.kubeconfig());
+      content.users[0].user = user;
+      const file = path.join(directory, "kubeconfig-user");
+      fs.writeFileSync(file, JSON.stringify(content), { mode: 0o600 });
+      return file;
+    }
+
+    // A Secret containing the new value and a Deployment whose template names its version, so only
+    // the rollout is left to observe. `status` replaces the Deployment's status.
+    function putSyncedDeployment(spec: Record<string, unknown>, status: Record<string, unknown>) {
+      kube.putSecret(
+        namespace,
+        secretName,
+        { OPENROUTER_API_KEY: newKey },
+        {
+          "secrets.infisical.com/version": 'W/"new"',
+        },
+      );
+      const deployment = kube.putDeployment(namespace, deploymentName, 2, secretName);
+      deployment.spec = { ...deployment.spec, ...spec };
+      deployment.spec.template.metadata.annotations = {
+        [`secrets.infisical.com/managed-secret.${secretName}`]: 'W/"new"',
+      };
+      const stored = kube.put("deployments", deployment);
+      // Storing a new spec raises the generation, so the status reports the stored one.
+      kube.put("deployments", {
+        ...stored,
+        status: { observedGeneration: stored.metadata.generation, ...status },
+      });
+    }
+
     function startOperator(opts: Parameters<typeof fakeOperator>[1]): void {
       operator = fakeOperator(kube, {
         managedSecret: { namespace, name: secretName },
@@ -447,6 +480,65 @@ describe("ClusterSyncGate", () => {
         assertNoSecrets(error.message, ["kube-PLACEHOLDER-wrong", kubeToken], "the error");
       });
 
+      it("fails at once on invalid JSON", async () => {
+        kube.fail({
+          method: "GET",
+          path: /\/secrets\//,
+          status: 200,
+          body: '{"kind":"Secret","data":{"OPENROUTER_API_KEY":SECRETVALUEABCDEF}}',
+          contentType: "application/json",
+          times: Infinity,
+        });
+        const provider = await startGate();
+
+        const error = await rejectionOf(create(provider, syncedValueInputs()));
+
+        assert.match(error.message, /got invalid JSON from the Kubernetes API server/);
+        assert.doesNotMatch(error.message, /Timed out|can be reached/);
+        assertNoSecrets(error.message, ["SECRETVALU", 'OPENROUTER_API_KEY"'], "the error");
+        assert.equal(secretGets(), 1);
+      });
+
+      it("fails at once when the Deployment is paused", async () => {
+        putSyncedDeployment(
+          { paused: true },
+          { replicas: 2, updatedReplicas: 0, availableReplicas: 2 },
+        );
+        const provider = await startGate();
+
+        const error = await rejectionOf(create(provider, withDeployment(syncedValueInputs())));
+
+        assert.match(error.message, /Deployment anything-llm\/anythingllm is paused/);
+        assert.match(error.message, /kubectl rollout resume deployment\/anythingllm/);
+        assert.doesNotMatch(error.message, /Timed out/);
+      });
+
+      it("fails at once past the progress deadline", async () => {
+        const progressing = {
+          type: "Progressing",
+          status: "False",
+          reason: "ProgressDeadlineExceeded",
+          message: 'ReplicaSet "anythingllm-7d9f" has timed out progressing.',
+        };
+        putSyncedDeployment(
+          {},
+          {
+            replicas: 3,
+            updatedReplicas: 1,
+            availableReplicas: 2,
+            unavailableReplicas: 1,
+            conditions: [progressing],
+          },
+        );
+        const provider = await startGate();
+
+        const error = await rejectionOf(create(provider, withDeployment(syncedValueInputs())));
+
+        assert.match(error.message, /anything-llm\/anythingllm exceeded its progress deadline/);
+        assert.match(error.message, /has timed out progressing/);
+        assert.doesNotMatch(error.message, /Timed out/);
+      });
+
       it("keeps credentials out of outputs", async () => {
         const provider = await startGate();
         startOperator({ syncAfterPolls: 1 });
@@ -534,6 +626,74 @@ describe("ClusterSyncGate", () => {
         const error = await rejectionOf(create(provider, syncedValueInputs()));
 
         assert.match(error.message, /names no existing file/);
+      });
+
+      it("rejects a missing KUBECONFIG file", async () => {
+        const missing = path.join(directory, "nothing");
+        const provider = await startGate({}, { ...pollEnv, KUBECONFIG: missing });
+
+        const error = await rejectionOf(create(provider, syncedValueInputs()));
+
+        assert.match(error.message, /kubeconfig file .*nothing named in KUBECONFIG was not found/);
+        assert.doesNotMatch(error.message, /invalid/);
+      });
+
+      it("fails at once on a failing credential plugin", async () => {
+        const runs = path.join(directory, "plugin-runs");
+        const script = `echo run >> '${runs}'; echo 'refresh_token=EXEC-SECRET-abc' >&2; exit 1`;
+        const file = kubeconfigWithUser({
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1beta1",
+            command: "/bin/sh",
+            args: ["-c", script],
+          },
+        });
+        const provider = await startGate({ "kubernetes:kubeconfig": file });
+
+        const error = await rejectionOf(create(provider, syncedValueInputs()));
+
+        assert.match(error.message, /the kubeconfig's credential plugin failed/);
+        assert.doesNotMatch(error.message, /Timed out/);
+        assertNoSecrets(error.message, ["EXEC-SECRET-abc", "refresh_token"], "the error");
+        assertNoSecrets(provider.output(), ["EXEC-SECRET-abc"], "provider output");
+        assert.equal(fs.readFileSync(runs, "utf8").trim().split("\n").length, 1);
+        assert.equal(kube.requests.length, 0);
+      });
+
+      it("redacts a plugin token in a status", async () => {
+        const pluginToken = "kube-PLACEHOLDER-exec-token";
+        const credential = {
+          apiVersion: "client.authentication.k8s.io/v1beta1",
+          kind: "ExecCredential",
+          status: { token: pluginToken },
+        };
+        const file = kubeconfigWithUser({
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1beta1",
+            command: "/bin/sh",
+            args: ["-c", `echo '${JSON.stringify(credential)}'`],
+          },
+        });
+        kube.fail({
+          method: "GET",
+          path: /\/secrets\//,
+          status: 403,
+          body: {
+            kind: "Status",
+            apiVersion: "v1",
+            status: "Failure",
+            message: `user with token ${pluginToken} cannot get secrets`,
+            reason: "Forbidden",
+            code: 403,
+          },
+        });
+        const provider = await startGate({ "kubernetes:kubeconfig": file });
+
+        const error = await rejectionOf(create(provider, syncedValueInputs()));
+
+        assert.match(error.message, /failed with status 403: user with token \[redacted\] cannot/);
+        assertNoSecrets(error.message, [pluginToken], "the error");
+        assert.equal(kube.requests[0].headers.authorization, `Bearer ${pluginToken}`);
       });
 
       it("rejects a missing kubeconfig", async () => {
@@ -728,6 +888,24 @@ describe("ClusterSyncGate", () => {
 
         assert.match(error.message, /the InfisicalSecret anything-llm\/anythingllm is not ready/);
         assert.match(error.message, /Folder with path '\/app' not found/);
+      });
+
+      it("fails at once on a non-numeric use count", async () => {
+        infisical.fail({
+          method: "GET",
+          path: new RegExp(`/client-secrets/${newSecretId}$`),
+          status: 200,
+          body: { clientSecretData: { clientSecretNumUses: "5", isClientSecretRevoked: false } },
+          times: Infinity,
+        });
+        const provider = await startGate();
+
+        const error = await rejectionOf(create(provider, loginInputs()));
+
+        assert.match(error.message, /without a numeric clientSecretNumUses/);
+        assert.doesNotMatch(error.message, /Timed out/);
+        const reads = kube.requests.filter((r) => r.path.includes("/infisicalsecrets/"));
+        assert.equal(reads.length, 0);
       });
 
       it("fails at once when the new secret is revoked", async () => {
