@@ -26,6 +26,13 @@ node -e '
   const stats = (xs) => `min ${Math.min(...xs)}, max ${Math.max(...xs)}, runs ${xs.length}`;
   console.log(`API calls of a run that rotates: ${stats(c.rotationRunCalls)}`);
   console.log(`API calls of a run with nothing due: ${stats(c.idleRunCalls)}`);
+  const holds = c.gateHoldSeconds.slice().sort((a, b) => a - b);
+  const median = holds[Math.floor(holds.length / 2)];
+  console.log(
+    `simulated gate hold per hand-off: min ${holds[0]} s, median ${median} s, ` +
+      `max ${holds[holds.length - 1]} s over ${holds.length} hand-offs; ` +
+      `fixed wait ${c.fixedWaitSeconds[0]} s`,
+  );
 ' "$work/calls.json"
 
 timed "fault campaign" "${mocha_file[@]}" test/harness/faults.test.ts

@@ -85,17 +85,52 @@ export function authSecretProvider(cluster: SimulatedCluster): HarnessProvider {
   };
 }
 
+/** Seconds between two syncs of the operator, its `resyncInterval` in the prod stack. */
+export const operatorResyncSeconds = 60;
+
 /**
- * Stand-in for the grace wait (`time.Sleep`, replaced with each new credential): no real waiting, but the
- * operator syncs during it, as it does every resync interval while the real wait runs.
+ * Computes how long the sync gate holds a rotation when the operator syncs `syncDelaySeconds`
+ * after the Infisical write: the time of the first poll at or after that sync. The gate polls at
+ * once, then after 1 s, each wait 1.5 times longer, up to 10 s, as `ClusterSyncGate` does with its
+ * default interval. The rollout of the pods is not modelled.
  */
-export function graceProvider(cluster: SimulatedCluster): HarnessProvider {
+export function gateHoldSeconds(syncDelaySeconds: number): number {
+  let pollAtSeconds = 0;
+  let intervalSeconds = 1;
+  while (pollAtSeconds < syncDelaySeconds) {
+    pollAtSeconds += intervalSeconds;
+    intervalSeconds = Math.min(intervalSeconds * 1.5, 10);
+  }
+  return pollAtSeconds;
+}
+
+/** Simulated seconds each grace step held its rotation, with the fixed wait it replaces. */
+export interface HoldRecord {
+  gateSeconds: number;
+  fixedWaitSeconds: number;
+}
+
+/**
+ * Stand-in for the step between the Infisical write and the deletion of the old credential (the
+ * sync gate, or `time.Sleep` when the gate is off), replaced with each new credential. Nothing
+ * waits, but the operator syncs during it, and `holds` records how long the gate would have held
+ * the run: until the operator's next resync. The resync is not aligned with the run, so its delay
+ * is drawn from 1 to 60 s, derived from the new credential so that runs are repeatable.
+ */
+export function graceProvider(
+  cluster: SimulatedCluster,
+  holds: HoldRecord[],
+  fixedWaitSeconds: number,
+): HarnessProvider {
   return {
     async diff(_id, olds, news) {
       const changed = JSON.stringify(olds.triggers ?? {}) !== JSON.stringify(news.triggers ?? {});
       return changed ? { changes: true, replaces: ["triggers"] } : { changes: false };
     },
     async create(inputs) {
+      const digest = crypto.createHash("sha256").update(JSON.stringify(inputs.triggers));
+      const syncDelaySeconds = 1 + (digest.digest().readUInt32BE(0) % operatorResyncSeconds);
+      holds.push({ gateSeconds: gateHoldSeconds(syncDelaySeconds), fixedWaitSeconds });
       await cluster.sync();
       return { id: crypto.randomUUID(), outs: { ...inputs } };
     },

@@ -162,6 +162,13 @@ describe("scheduled runs over 200 days", function () {
     assertNoOrphans(world);
   });
 
+  it("records a gate hold for every hand-off", () => {
+    const handOffs = result.rotations.openrouter.length + result.rotations.clientSecret.length + 2;
+
+    assert.equal(world.holds.length, handOffs);
+    assert.ok(world.holds.every((hold) => hold.gateSeconds <= 60 + 10));
+  });
+
   it("measures the API calls of a rotation run", () => {
     assert.ok(result.rotationRunCalls.length > 0);
     assert.ok(result.idleRunCalls.every((calls) => calls > 0));
@@ -172,6 +179,8 @@ describe("scheduled runs over 200 days", function () {
         JSON.stringify({
           rotationRunCalls: result.rotationRunCalls,
           idleRunCalls: result.idleRunCalls,
+          gateHoldSeconds: world.holds.map((hold) => hold.gateSeconds),
+          fixedWaitSeconds: world.holds.map((hold) => hold.fixedWaitSeconds),
         }),
       );
     }

@@ -13,6 +13,7 @@ import {
   SimulatedCluster,
   authSecretProvider,
   graceProvider,
+  HoldRecord,
   randomBytesProvider,
   rotatingProvider,
 } from "./localProviders";
@@ -28,6 +29,9 @@ export const keyNamePrefix = "anythingllm-prod-openrouter";
 export const clientSecretPrefix = "anythingllm-prod-operator";
 
 const dayMs = 24 * 60 * 60 * 1000;
+
+/** The fixed wait that the sync gate replaces, the `gracePeriodSeconds` default. */
+const fixedWaitSeconds = 120;
 
 /** Rotation periods of the prod stack in days, and the early margin that a daily schedule needs. */
 export interface RotationSchedule {
@@ -72,6 +76,8 @@ export class Cluster implements SimulatedCluster {
 /** The fakes, the cluster, the state file and the program of one simulated stack. */
 export class World {
   readonly engine = new MiniEngine();
+  /** How long each grace step would have held its rotation; see `graceProvider`. */
+  readonly holds: HoldRecord[] = [];
   private host?: SerializedProviderHost<ProviderName>;
   private texts?: Record<ProviderName, string>;
 
@@ -198,7 +204,7 @@ export class World {
       secret("openrouter-secret", "OPENROUTER_API_KEY", (o) => o("openrouter-key").key),
       {
         urn: "openrouter-grace",
-        provider: graceProvider(this.cluster),
+        provider: graceProvider(this.cluster, this.holds, fixedWaitSeconds),
         dependsOn: ["openrouter-secret"],
         inputs: (o) => ({ triggers: { keyHash: o("openrouter-key").hash } }),
       },
@@ -236,7 +242,7 @@ export class World {
       },
       {
         urn: "client-secret-grace",
-        provider: graceProvider(this.cluster),
+        provider: graceProvider(this.cluster, this.holds, fixedWaitSeconds),
         dependsOn: ["auth-secret"],
         inputs: (o) => ({ triggers: { clientSecretId: o("client-secret").clientSecretId } }),
       },
