@@ -1,12 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as time from "@pulumiverse/time";
 
 import { ClusterSyncGate } from "../providers/ClusterSyncGate";
 import { InfisicalClientSecret } from "../providers/InfisicalClientSecret";
 import {
   createRotator,
   credentialNamePrefix,
-  graceDuration,
+  fixedWait,
   HandOffArgs,
   RotationScheduleArgs,
   warnWhenOverdue,
@@ -99,14 +98,7 @@ export class ClientSecretRotation extends pulumi.ComponentResource {
         waitOpts,
       );
     } else {
-      new time.Sleep(
-        `${name}-sync`,
-        {
-          createDuration: graceDuration(args.handOff.gracePeriodSeconds),
-          triggers: { trigger: secret.clientSecretId },
-        },
-        waitOpts,
-      );
+      fixedWait(`${name}-sync`, args.handOff, secret.clientSecretId, waitOpts);
     }
 
     this.clientSecret = pulumi.secret(secret.clientSecret);

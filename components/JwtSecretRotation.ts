@@ -9,9 +9,8 @@ import {
   InfisicalTargetArgs,
   RotationScheduleArgs,
   SyncedSecretArgs,
-  waitForSyncedValue,
   warnWhenOverdue,
-  writeToInfisical,
+  writeAndConfirm,
 } from "./rotation";
 
 /** Name of the Infisical secret that contains AnythingLLM's JWT signing secret. */
@@ -66,21 +65,12 @@ export class JwtSecretRotation extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const secretValue = writeToInfisical(
-      `${name}-secret`,
-      args.infisical,
-      jwtSecretName,
-      bytes.hex,
-      this,
-    );
-
     const digest = bytes.hex.apply(sha256Hex);
-    const synced = waitForSyncedValue(
-      `${name}-sync`,
-      args.handOff,
+    const { confirmation } = writeAndConfirm(
+      name,
+      args,
       { secretKey: jwtSecretName, value: bytes.hex, trigger: digest },
-      args.synced,
-      { parent: this, dependsOn: [secretValue, ...(args.syncDependsOn ?? [])] },
+      this,
     );
 
     if (args.healthCheckUrl !== undefined) {
@@ -88,7 +78,7 @@ export class JwtSecretRotation extends pulumi.ComponentResource {
         `${name}-health`,
         // Secret in the state, because a health URL may carry a token in its query string.
         { url: pulumi.secret(args.healthCheckUrl), trigger: digest },
-        { parent: this, dependsOn: [synced] },
+        { parent: this, dependsOn: [confirmation] },
       );
     }
 

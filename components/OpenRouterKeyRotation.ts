@@ -8,9 +8,8 @@ import {
   InfisicalTargetArgs,
   RotationScheduleArgs,
   SyncedSecretArgs,
-  waitForSyncedValue,
   warnWhenOverdue,
-  writeToInfisical,
+  writeAndConfirm,
 } from "./rotation";
 
 /** Name of the Infisical secret that contains AnythingLLM's OpenRouter API key. */
@@ -74,22 +73,13 @@ export class OpenRouterKeyRotation extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const secretValue = writeToInfisical(
-      `${name}-secret`,
-      args.infisical,
-      openRouterSecretName,
-      key.key,
-      this,
-    );
-
-    // Replaced with every new key, so it runs after the Infisical write and before the end of the
-    // run, when the replaced key is deleted.
-    waitForSyncedValue(
-      `${name}-sync`,
-      args.handOff,
+    // The confirmation is replaced with every new key, so it runs after the Infisical write and
+    // before the end of the run, when the replaced key is deleted.
+    writeAndConfirm(
+      name,
+      args,
       { secretKey: openRouterSecretName, value: key.key, trigger: key.hash },
-      args.synced,
-      { parent: this, dependsOn: [secretValue, ...(args.syncDependsOn ?? [])] },
+      this,
     );
 
     this.keyHash = key.hash;

@@ -123,14 +123,7 @@ export function waitForSyncedValue(
   opts: { parent: pulumi.Resource; dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> },
 ): pulumi.CustomResource {
   if (!handOff.syncGate) {
-    return new time.Sleep(
-      name,
-      {
-        createDuration: graceDuration(handOff.gracePeriodSeconds),
-        triggers: { trigger: value.trigger },
-      },
-      opts,
-    );
+    return fixedWait(name, handOff, value.trigger, opts);
   }
   return new ClusterSyncGate(
     name,
@@ -147,6 +140,50 @@ export function waitForSyncedValue(
     },
     opts,
   );
+}
+
+/** Creates the fixed wait used in place of the sync gate, replaced with each new `trigger`. */
+export function fixedWait(
+  name: string,
+  handOff: HandOffArgs,
+  trigger: pulumi.Input<string>,
+  opts: pulumi.CustomResourceOptions,
+): time.Sleep {
+  return new time.Sleep(
+    name,
+    { createDuration: graceDuration(handOff.gracePeriodSeconds), triggers: { trigger } },
+    opts,
+  );
+}
+
+/**
+ * Writes a rotated value to the Infisical secret `secretKey` and creates the step that confirms
+ * the cluster uses it, named `<name>-secret` and `<name>-sync`. The step waits for the write and
+ * for `syncDependsOn`.
+ */
+export function writeAndConfirm(
+  name: string,
+  args: {
+    infisical: InfisicalTargetArgs;
+    handOff: HandOffArgs;
+    synced: SyncedSecretArgs;
+    syncDependsOn?: pulumi.Input<pulumi.Resource>[];
+  },
+  value: { secretKey: string; value: pulumi.Output<string>; trigger: pulumi.Input<string> },
+  parent: pulumi.Resource,
+): { secretValue: InfisicalSecretValue; confirmation: pulumi.CustomResource } {
+  const secretValue = writeToInfisical(
+    `${name}-secret`,
+    args.infisical,
+    value.secretKey,
+    value.value,
+    parent,
+  );
+  const confirmation = waitForSyncedValue(`${name}-sync`, args.handOff, value, args.synced, {
+    parent,
+    dependsOn: [secretValue, ...(args.syncDependsOn ?? [])],
+  });
+  return { secretValue, confirmation };
 }
 
 /** Returns whether a rotation that was due at `dueRfc3339` is overdue at `nowMs`. */
