@@ -17,7 +17,7 @@ export type ScopeSettings = Pick<
 
 /**
  * Looks up a project by its slug with the program's own identity. Returns undefined when
- * Infisical answers 404 (no such project in the identity's organization).
+ * Infisical responds 404 (no such project in the identity's organization).
  */
 export async function fetchInfisicalProject(
   apiUrl: string,
@@ -88,7 +88,7 @@ export function checkEnvironment(
 
 /**
  * Checks whether a folder exists by listing its secrets with the values hidden. Returns false
- * when Infisical answers 404 for the folder.
+ * when Infisical responds 404 for the folder.
  */
 export async function infisicalFolderExists(settings: ScopeSettings) {
   const path = "/v3/secrets/raw";

@@ -100,7 +100,7 @@ export function withHint(error: ApiError, hint: string): ApiError {
   return createApiError(`${error.message}. ${hint}`, error);
 }
 
-/** Largest response body read, in bytes; the APIs' answers here are a few kilobytes. */
+/** Maximum response body read, in bytes. The responses of these APIs are a few kilobytes. */
 export const maxResponseBytes = 10 * 1024 * 1024;
 
 /** Retries after the first attempt unless the request sets `maxRetries`. */
@@ -116,7 +116,7 @@ export function isApiStatus(error: unknown, ...statuses: number[]): error is Api
 
 /**
  * Returns true when the API itself responded 404 with its own error body. Only such a response
- * proves a resource is gone: a 404 page of a proxy or of an unknown route says nothing about it,
+ * proves a resource is gone: a 404 page of a proxy or of an unknown route tells nothing about it,
  * and taking it for "gone" would forget or delete a credential that is still in use.
  */
 export function isApiNotFound(error: unknown): error is ApiError {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures the figures recorded in BENCHMARKS.md: API calls per run from the 200-day simulation,
 # wall time and peak memory of the two simulations and of the whole test suite, and how long the
-# cluster sync gate holds a rotation with a fake operator. Run it from a checkout after `npm ci`.
+# cluster sync gate delays a rotation with a fake operator. Run it from a checkout after `npm ci`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"

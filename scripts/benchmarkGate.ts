@@ -1,4 +1,4 @@
-// Measures how long the cluster sync gate holds a rotation between the Infisical write and the
+// Measures how long the cluster sync gate delays a rotation between the Infisical write and the
 // deletion of the old credential, against the fake Kubernetes API and a fake operator, and prints
 // one JSON line per case. Run by scripts/benchmark.sh; nothing here is a test.
 import { clusterSyncGateProvider, sha256Hex } from "../providers/ClusterSyncGate";

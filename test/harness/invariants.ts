@@ -34,7 +34,7 @@ function assertStepInvariants(world: World, step: StepRecord): void {
   );
 }
 
-/** The key in Infisical and in the cluster is accepted, and the auth Secret's client secret logs in. */
+/** Asserts that the key in Infisical and in the cluster is accepted and the auth Secret logs in. */
 export function assertCredentialsInUseWork(world: World, step?: StepRecord): void {
   const where = step === undefined ? "between runs" : `after ${describe(step)}`;
   const inInfisical = world.infisical.getSecretValue(
@@ -94,7 +94,7 @@ export function assertConverged(world: World): void {
   );
 }
 
-/** Every key and client secret ever created is the live one or deleted. */
+/** Asserts that every key and client secret ever created is the live one or deleted. */
 export function assertNoOrphans(world: World): void {
   const liveKeyHash = world.engine.live("openrouter-key")?.outputs.hash;
   for (const key of world.openrouter.allKeys()) {

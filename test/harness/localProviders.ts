@@ -89,7 +89,7 @@ export function authSecretProvider(cluster: SimulatedCluster): HarnessProvider {
 export const operatorResyncSeconds = 60;
 
 /**
- * Computes how long the sync gate holds a rotation when the operator syncs `syncDelaySeconds`
+ * Computes how long the sync gate delays a rotation when the operator syncs `syncDelaySeconds`
  * after the Infisical write: the time of the first poll at or after that sync. The gate polls at
  * once, then after 1 s, each wait 1.5 times longer, up to 10 s, as `ClusterSyncGate` does with its
  * default interval. The rollout of the pods is not modelled.

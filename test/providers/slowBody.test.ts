@@ -14,7 +14,7 @@ interface DripServer {
   close(): Promise<void>;
 }
 
-/** Answers every request with 200 and a JSON body that grows by one space every 100 ms. */
+/** Responds to every request with 200 and a JSON body that grows by one space every 100 ms. */
 async function startDripServer(): Promise<DripServer> {
   const server = http.createServer((_req, res) => {
     res.writeHead(200, { "content-type": "application/json" });
